@@ -1,0 +1,45 @@
+"""Installs tfgen: `pip install -e ".[test]"`."""
+
+import setuptools
+
+INSTALL_REQUIRES = [
+    "tensorflow>=2.21,<2.22",
+    "keras>=3.15,<4",
+    # TFP's import checks that tf-keras is installed; tfgen builds its models with Keras 3.
+    "tensorflow-probability>=0.25,<0.26",
+    "tf-keras>=2.21,<2.22",
+    "tensorflow-datasets>=4.9.10,<5",
+    "importlib_resources",  # tensorflow-datasets 4.9.10 imports it without declaring it.
+    "absl-py>=2",
+    "ml-collections>=1.1",
+    # The one range that TensorFlow 2.21, kfp and Apache Beam accept together.
+    "protobuf>=6.31.1,<7",
+    "numpy>=1.26",
+    "matplotlib>=3.8",
+    "pillow>=10",
+    "tqdm>=4.66",
+]
+
+EXTRAS_REQUIRE = {
+    "test": [
+        "pytest>=8",
+        "pytest-xdist>=3",
+        "scikit-image>=0.22",
+    ],
+}
+
+setuptools.setup(
+    name="tfgen",
+    version="0.1.0",
+    description=(
+        "Deep generative models of images and video (SVG, DrNET, LAPGAN) in "
+        "TensorFlow 2 / Keras 3."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["tfgen", "tfgen.*", "configs", "configs.*", "pipelines", "pipelines.*"]),
+    package_data={"tfgen": ["data/assets/*"]},
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS_REQUIRE,
+)
