@@ -1,0 +1,56 @@
+"""Small shared pieces of the tfgen networks: the reference initialisation and norm layer.
+
+The reference code (edenton/svg `utils.init_weights`, drnet-py) initialises conv and dense
+kernels from N(0, 0.02), biases at 0, batch-norm gamma from N(1, 0.02) and beta at 0.
+PyTorch's batch norm uses momentum 0.1 on the *new* statistic and epsilon 1e-5, which
+is Keras's `momentum=0.9, epsilon=1e-5`.
+"""
+
+import keras
+
+KERNEL_STDDEV = 0.02
+
+
+def kernel_initializer():
+  """N(0, 0.02), the reference's conv and dense kernel initialiser."""
+  return keras.initializers.RandomNormal(mean=0.0, stddev=KERNEL_STDDEV)
+
+
+def gamma_initializer():
+  """N(1, 0.02), the reference's batch-norm scale initialiser."""
+  return keras.initializers.RandomNormal(mean=1.0, stddev=KERNEL_STDDEV)
+
+
+def batch_norm(name=None, synchronized=True, axis=-1):
+  """Batch norm with PyTorch's defaults and the reference initialisation.
+
+  `synchronized=True` all-reduces the batch statistics across replicas under a
+  `tf.distribute` strategy, so a global batch split over N devices normalises exactly as
+  it would on one device (and is an ordinary batch norm on one device).
+  """
+  return keras.layers.BatchNormalization(
+      axis=axis, momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_initializer(),
+      synchronized=synchronized, name=name)
+
+
+def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
+  """`Conv2D` with the reference initialisation (N(0, 0.02) kernel, zero bias)."""
+  return keras.layers.Conv2D(
+      filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+      kernel_initializer=kernel_initializer(), name=name)
+
+
+def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None):
+  """`Conv2DTranspose` with the reference initialisation."""
+  return keras.layers.Conv2DTranspose(
+      filters, kernel_size, strides=strides, padding=padding,
+      kernel_initializer=kernel_initializer(), name=name)
+
+
+def dense(units, name=None, dtype=None):
+  """`Dense` with the reference initialisation."""
+  return keras.layers.Dense(units, kernel_initializer=kernel_initializer(), name=name, dtype=dtype)
+
+
+def leaky_relu(name=None):
+  return keras.layers.LeakyReLU(negative_slope=0.2, name=name)
