@@ -18,6 +18,7 @@ INSTALL_REQUIRES = [
     "matplotlib>=3.8",
     "pillow>=10",
     "tqdm>=4.66",
+    "tensorboard>=2.20",  # tf.summary needs it; TensorFlow 2.21 no longer installs it.
 ]
 
 EXTRAS_REQUIRE = {

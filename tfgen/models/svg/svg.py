@@ -447,3 +447,32 @@ class SVG(keras.Model):
         base_filters=self.base_filters, lstm_init=self.lstm_init,
         synchronized_batch_norm=self.synchronized_batch_norm, seed=self.seed)
     return config
+
+
+def sample_rows(model, video, num_samples=3, seed=(0, 0)):
+  """Rows of frames for a picture: per clip, ground truth | posterior reconstruction | samples.
+
+  Args:
+    model: an `SVG`.
+    video: `(batch, time, H, W, C)` numpy or tensor clips of the training length.
+    num_samples: prior samples shown per clip.
+    seed: stateless seed.
+
+  Returns:
+    list of rows, each a list of `(H, W, C)` numpy frames (ground-truth context frames
+    start the reconstruction and sample rows).
+  """
+  video = tf.convert_to_tensor(video, tf.float32)
+  num_context = model.num_context_frames
+  num_future = video.shape[1] - num_context
+  reconstruction = model.reconstruct(video, seed=seed).numpy()
+  samples = model.generate(video[:, :num_context], num_future, num_samples, seed=seed)
+  samples = samples["samples"].numpy()
+  video = video.numpy()
+  rows = []
+  for b in range(video.shape[0]):
+    rows.append(list(video[b]))
+    rows.append([video[b, 0]] + list(reconstruction[b]))
+    for s in range(num_samples):
+      rows.append(list(video[b, :num_context]) + list(samples[b, s]))
+  return rows

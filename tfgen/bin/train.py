@@ -1,0 +1,38 @@
+r"""Trains a tfgen model: `python -m tfgen.bin.train --model=svg_lp --dataset=smmnist --workdir=DIR`.
+
+Rerunning the same command resumes from the workdir's latest checkpoint. Any config field
+can be set with `--config.<field>=<value>`; `--quick` picks the config's quick variant.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from tfgen.bin import flags as tfgen_flags
+
+flags.DEFINE_string("workdir", None, "Where checkpoints, summaries and samples go.")
+tfgen_flags.define_model_flags()
+tfgen_flags.define_data_flags()
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  from tfgen.train import trainer  # Imported after flag parsing: TensorFlow is slow to load.
+  try:
+    if not FLAGS.workdir:
+      raise ValueError("--workdir is required.")
+    config = tfgen_flags.resolve_config(FLAGS.model, FLAGS.dataset, FLAGS.quick)
+    trainer.train(config, FLAGS.workdir)
+  except (ValueError, FileNotFoundError, trainer.NonFiniteLossError) as e:
+    logging.error("%s", e)
+    sys.stderr.write(f"Error: {e}\n")
+    sys.exit(1)
+  logging.info("Done: %s", FLAGS.workdir)
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=tfgen_flags.parse_flags_with_overrides)

@@ -1,0 +1,268 @@
+"""The one training loop of tfgen: any model, one device, MirroredStrategy or multi-worker.
+
+The models keep Keras's `train_step`, so `model.fit` works in a notebook. The trainer runs
+that same `train_step` through `strategy.run` in its own loop (Keras 3's `fit` is broken
+under `MultiWorkerMirroredStrategy`, PITFALLS.md) and adds what long runs need: exact
+resumption (model, optimiser, step and data-stream position in one checkpoint),
+TensorBoard scalars and sample images, a progress bar with ETA, and a stop on a non-finite
+loss that keeps the last good checkpoint.
+"""
+
+import json
+import math
+import os
+import tempfile
+import time
+
+from absl import logging
+import keras
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+from tfgen.data import registry
+from tfgen.models import factory
+from tfgen.utils import config_loader
+from tfgen.utils import files
+from tfgen.utils import images
+
+CONFIG_FILE = "config.json"
+SUMMARY_FILE = "model_summary.json"
+CHECKPOINT_DIR = "checkpoints"
+
+# Fields that may differ between a run and its resumption (everything else must match).
+_RESUMABLE_FIELDS = ("train.steps", "train.log_every", "train.checkpoint_every",
+                     "train.image_every", "train.max_checkpoints_to_keep", "data.data_dir",
+                     "train.num_image_sequences", "train.num_image_samples")
+
+
+class NonFiniteLossError(RuntimeError):
+  """Raised when a training step produces a NaN or infinite loss."""
+
+
+def default_strategy():
+  """MirroredStrategy over every visible GPU when there are several, else one device."""
+  gpus = tf.config.list_logical_devices("GPU")
+  if len(gpus) > 1:
+    return tf.distribute.MirroredStrategy()
+  return tf.distribute.get_strategy()
+
+
+def _is_chief(strategy):
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.cluster_spec().as_dict():
+    return True
+  task_type, task_id = resolver.task_type, resolver.task_id
+  return task_type == "chief" or (task_type == "worker" and task_id == 0 and
+                                  "chief" not in resolver.cluster_spec().as_dict())
+
+
+def _flatten(d, prefix=""):
+  out = {}
+  for key, value in d.items():
+    name = f"{prefix}{key}"
+    if isinstance(value, dict):
+      out.update(_flatten(value, name + "."))
+    else:
+      out[name] = value
+  return out
+
+
+def _check_resume_config(saved, config):
+  """Raises when the workdir's saved config and this run's disagree on what shapes a run."""
+  saved_flat, new_flat = _flatten(saved.to_dict()), _flatten(config.to_dict())
+  differences = [key for key in sorted(set(saved_flat) | set(new_flat))
+                 if saved_flat.get(key) != new_flat.get(key) and key not in _RESUMABLE_FIELDS]
+  if differences:
+    detail = "; ".join(f"{k}: saved {saved_flat.get(k)!r}, now {new_flat.get(k)!r}"
+                       for k in differences)
+    raise ValueError(f"The work directory already holds a run with another config ({detail}). "
+                     "Rerun with the same flags to resume, or choose a new --workdir.")
+
+
+def parameter_summary(model):
+  """Trainable parameter count of every sub-module, as written to `model_summary.json`."""
+  counts = {name: int(sum(np.prod(v.shape) for v in part.trainable_variables))
+            for name, part in model.submodules_by_name().items()}
+  summary = {"model": type(model).__name__, "trainable_parameters": counts,
+             "total_trainable_parameters": int(sum(counts.values()))}
+  # Keras LSTM cells have one bias vector, PyTorch's two: the reference's counts.
+  reference = {}
+  for name, part in model.submodules_by_name().items():
+    cells = getattr(part, "cells", [])
+    reference[name] = counts[name] + sum(4 * cell.units for cell in cells)
+  summary["reference_equivalent_parameters"] = reference
+  return summary
+
+
+def make_optimizer(train_config):
+  return keras.optimizers.Adam(learning_rate=train_config.learning_rate,
+                               beta_1=train_config.beta1, beta_2=train_config.beta2)
+
+
+class Trainer:
+  """Trains `config` in `workdir`, resuming from the workdir's latest checkpoint.
+
+  Args:
+    config: the `ConfigDict` of a `configs/` file (after overrides).
+    workdir: str, receives `config.json`, `model_summary.json`, `checkpoints/`,
+      TensorBoard events under `train/`, and sample pictures under `samples/`.
+    strategy: a `tf.distribute.Strategy`; default: all visible GPUs or one device.
+  """
+
+  def __init__(self, config, workdir, strategy=None):
+    self.config = config
+    self.strategy = strategy or default_strategy()
+    self.is_chief = _is_chief(self.strategy)
+    # Non-chief workers write to a throw-away directory (PITFALLS.md).
+    self.workdir = workdir if self.is_chief else tempfile.mkdtemp(prefix="tfgen_worker_")
+    train = config.train
+    replicas = self.strategy.num_replicas_in_sync
+    if train.batch_size % replicas:
+      raise ValueError(f"batch_size {train.batch_size} must be divisible by the number of "
+                       f"replicas ({replicas}).")
+    expected_frames = config.model.num_context_frames + config.model.num_future_frames
+    if config.data.num_frames != expected_frames:
+      raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
+                       f"num_context_frames + num_future_frames ({expected_frames}).")
+
+  # ---------------------------------------------------------------- set-up
+
+  def _write_config(self):
+    path = os.path.join(self.workdir, CONFIG_FILE)
+    if tf.io.gfile.exists(path):
+      with tf.io.gfile.GFile(path) as f:
+        _check_resume_config(config_loader.from_json(f.read()), self.config)
+    files.atomic_write(path, config_loader.to_json(self.config))
+
+  def _dataset(self, split, batch_size, start_index=0, drop_remainder=True):
+    data = self.config.data
+    return registry.build(
+        data.name, split, batch_size=batch_size, num_frames=data.num_frames,
+        seed=self.config.train.seed, data_dir=data.data_dir, start_index=start_index,
+        drop_remainder=drop_remainder, **dict(data.get("options", {})))
+
+  def _build(self):
+    with self.strategy.scope():
+      model = factory.build_model(self.config.model)
+      model.build()
+      optimizer = make_optimizer(self.config.train)
+      model.compile(optimizer=optimizer)
+      optimizer = model.optimizer  # A LossScaleOptimizer under mixed_float16.
+      optimizer.build(model.trainable_variables)
+      examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="examples_seen")
+    return model, optimizer, examples_seen
+
+  # ---------------------------------------------------------------- loop
+
+  def train(self):
+    """Runs (or resumes) training to `config.train.steps`; returns the last metrics."""
+    train = self.config.train
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(train.precision)
+    try:
+      return self._train()
+    finally:
+      keras.mixed_precision.set_global_policy(previous_policy)
+
+  def _train(self):
+    config, train = self.config, self.config.train
+    tf.io.gfile.makedirs(self.workdir)
+    self._write_config()
+    model, optimizer, examples_seen = self._build()
+    if self.is_chief:
+      summary = parameter_summary(model)
+      summary["model_name"] = config.get("model_name", config.model.name)
+      files.atomic_write_json(os.path.join(self.workdir, SUMMARY_FILE), summary)
+
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
+                                     examples_seen=examples_seen)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(self.workdir, CHECKPOINT_DIR),
+        max_to_keep=train.max_checkpoints_to_keep)
+    if manager.latest_checkpoint:
+      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+      logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
+                   int(optimizer.iterations.numpy()))
+    step = int(optimizer.iterations.numpy())
+    if step >= train.steps:
+      logging.info("Nothing to do: step %d >= steps %d.", step, train.steps)
+      return {}
+
+    dataset = self._dataset("train", train.batch_size, start_index=int(examples_seen.numpy()))
+    iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
+    image_batch = next(iter(self._dataset("test", train.num_image_sequences)))
+    writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train")) \
+        if self.is_chief else tf.summary.create_noop_writer()
+
+    @tf.function
+    def distributed_step(batch):
+      if train.jit_compile and self.strategy.num_replicas_in_sync == 1:
+        # XLA over the whole step works on one device only (PITFALLS.md).
+        compiled_step(batch)
+      else:
+        self.strategy.run(model.train_step, args=(batch,))
+      examples_seen.assign_add(train.batch_size)
+      # Read in cross-replica context: the metrics' global means over the window.
+      return {m.name: m.result() for m in model.metrics}
+
+    compiled_step = tf.function(model.train_step, jit_compile=True)
+
+    progress = tqdm.tqdm(total=train.steps, initial=step, unit="step", dynamic_ncols=True,
+                         disable=not self.is_chief, desc=config.get("model_name", ""))
+    metrics = {}
+    window_start, window_step = time.perf_counter(), step
+    try:
+      while step < train.steps:
+        metrics = {k: float(v) for k, v in distributed_step(next(iterator)).items()}
+        step += 1
+        if not all(math.isfinite(v) for v in metrics.values()):
+          raise NonFiniteLossError(
+              f"Non-finite loss at step {step}: {metrics}. Training stopped; the last good "
+              f"checkpoint ({manager.latest_checkpoint or 'none yet'}) is kept. Try a lower "
+              "learning rate or another precision.")
+        progress.update(1)
+        progress.set_postfix({k: f"{v:.4g}" for k, v in metrics.items()}, refresh=False)
+        if step % train.log_every == 0 or step == train.steps:
+          now = time.perf_counter()
+          with writer.as_default(step=step):
+            for name, value in metrics.items():
+              tf.summary.scalar(name, value)
+            tf.summary.scalar("learning_rate", float(optimizer.learning_rate))
+            tf.summary.scalar("sequences_per_second",
+                              (step - window_step) * train.batch_size / (now - window_start))
+          window_start, window_step = now, step
+          for metric in model.metrics:
+            metric.reset_state()
+        if step % train.checkpoint_every == 0 or step == train.steps:
+          manager.save(checkpoint_number=step)
+        if step % train.image_every == 0 or step == train.steps:
+          self._write_images(model, image_batch, step, writer, final=step == train.steps)
+    finally:
+      progress.close()
+      writer.flush()
+    return metrics
+
+  def _write_images(self, model, video, step, writer, final=False):
+    if not self.is_chief or not hasattr(model, "stochastic"):
+      return
+    from tfgen.models.svg.svg import sample_rows  # Each model family provides its rows.
+    rows = sample_rows(model, video, self.config.train.num_image_samples, seed=(step, 0))
+    picture = images.grid(rows)
+    with writer.as_default(step=step):
+      tf.summary.image("samples (ground truth | posterior | prior samples)", picture[None])
+    directory = os.path.join(self.workdir, "samples")
+    images.save_png(os.path.join(directory, f"step_{step:08d}.png"), picture)
+    if final:
+      # A GIF: per clip, ground truth beside its samples, one frame per time step.
+      per_clip = 2 + self.config.train.num_image_samples
+      clips = [rows[i:i + per_clip] for i in range(0, len(rows), per_clip)]
+      frames = []
+      for t in range(len(rows[0])):
+        frames.append(images.grid([[clip[0][t]] + [r[t] for r in clip[2:]] for clip in clips]))
+      images.save_gif(os.path.join(directory, "samples.gif"), frames)
+
+
+def train(config, workdir, strategy=None):
+  """Trains `config` in `workdir` (see `Trainer`); returns the last step's metrics."""
+  return Trainer(config, workdir, strategy).train()
