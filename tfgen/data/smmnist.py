@@ -180,7 +180,8 @@ class StochasticMovingMNIST:
     Returns:
       float32 `S + (digit_size, digit_size)`.
     """
-    return self.digits[np.asarray(indices)].astype(np.float32) * np.float32(1 / 255)
+    # Division, as torchvision's ToTensor in the reference (not a product by 1/255).
+    return self.digits[np.asarray(indices)].astype(np.float32) / np.float32(255)
 
   def sample_trajectory(self, rng: np.random.Generator) -> Trajectory:
     """Draws the trajectories of `num_digits` digits over `num_frames` steps.
