@@ -58,6 +58,7 @@ def get_config(variant=None):
   config.train = ml_collections.ConfigDict(dict(
       batch_size=100,
       steps=300 * 600,  # 300 epochs of 600 iterations.
+      optimizer="adam",  # The reference's --optimizer: adam, rmsprop or sgd.
       learning_rate=0.002,
       beta1=0.9,
       beta2=0.999,

@@ -1,6 +1,7 @@
 """Shared test base with the batteries every layer and model test uses (keras-hub style)."""
 
 import os
+import tempfile
 
 from absl.testing import parameterized
 import keras
@@ -24,6 +25,10 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
     super().setUp()
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy("float32")
+
+  def make_temp_dir(self):
+    """A fresh directory (works under pytest, where absl flags are not parsed)."""
+    return tempfile.mkdtemp(dir=self.get_temp_dir())
 
   def run_config_round_trip(self, layer):
     """`from_config(get_config())` rebuilds a layer with the same config."""

@@ -22,6 +22,7 @@ import tqdm
 
 from tfgen.data import registry
 from tfgen.models import factory
+from tfgen.train import checkpointing
 from tfgen.utils import config_loader
 from tfgen.utils import files
 from tfgen.utils import images
@@ -95,9 +96,20 @@ def parameter_summary(model):
   return summary
 
 
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+
 def make_optimizer(train_config):
-  return keras.optimizers.Adam(learning_rate=train_config.learning_rate,
-                               beta_1=train_config.beta1, beta_2=train_config.beta2)
+  """The optimiser of `config.train` (the reference's `--optimizer`: adam, rmsprop, sgd)."""
+  name = train_config.get("optimizer", "adam")
+  if name == "adam":
+    return keras.optimizers.Adam(learning_rate=train_config.learning_rate,
+                                 beta_1=train_config.beta1, beta_2=train_config.beta2)
+  if name == "rmsprop":
+    return keras.optimizers.RMSprop(learning_rate=train_config.learning_rate)
+  if name == "sgd":
+    return keras.optimizers.SGD(learning_rate=train_config.learning_rate)
+  raise ValueError(f"Unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}.")
 
 
 class Trainer:
@@ -143,9 +155,18 @@ class Trainer:
         drop_remainder=drop_remainder, **dict(data.get("options", {})))
 
   def _build(self):
+    # A config starts from one initial state whatever the strategy: Keras's unseeded
+    # initialisers draw differently inside a MirroredStrategy scope, so the weights are
+    # drawn once outside any scope, from the config's seed, and copied in.
+    keras.utils.set_random_seed(self.config.train.seed)
+    template = factory.build_model(self.config.model)
+    template.build()
     with self.strategy.scope():
       model = factory.build_model(self.config.model)
       model.build()
+      model.set_weights(template.get_weights())
+    del template
+    with self.strategy.scope():
       optimizer = make_optimizer(self.config.train)
       model.compile(optimizer=optimizer)
       optimizer = model.optimizer  # A LossScaleOptimizer under mixed_float16.
@@ -175,13 +196,13 @@ class Trainer:
       summary["model_name"] = config.get("model_name", config.model.name)
       files.atomic_write_json(os.path.join(self.workdir, SUMMARY_FILE), summary)
 
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
-                                     examples_seen=examples_seen)
+    checkpoint = checkpointing.training_checkpoint(model, optimizer,
+                                                   examples_seen=examples_seen)
     manager = tf.train.CheckpointManager(
         checkpoint, os.path.join(self.workdir, CHECKPOINT_DIR),
         max_to_keep=train.max_checkpoints_to_keep)
     if manager.latest_checkpoint:
-      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+      checkpoint.restore(manager.latest_checkpoint).assert_consumed()
       logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
                    int(optimizer.iterations.numpy()))
     step = int(optimizer.iterations.numpy())
@@ -228,7 +249,7 @@ class Trainer:
           with writer.as_default(step=step):
             for name, value in metrics.items():
               tf.summary.scalar(name, value)
-            tf.summary.scalar("learning_rate", float(optimizer.learning_rate))
+            tf.summary.scalar("learning_rate", float(np.asarray(optimizer.learning_rate.value)))
             tf.summary.scalar("sequences_per_second",
                               (step - window_step) * train.batch_size / (now - window_start))
           window_start, window_step = now, step
