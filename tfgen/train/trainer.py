@@ -32,7 +32,7 @@ SUMMARY_FILE = "model_summary.json"
 CHECKPOINT_DIR = "checkpoints"
 
 # Fields that may differ between a run and its resumption (everything else must match).
-_RESUMABLE_FIELDS = ("train.steps", "train.log_every", "train.checkpoint_every",
+_RESUMABLE_FIELDS = ("train.steps", "train.learning_rate", "train.log_every", "train.checkpoint_every",
                      "train.image_every", "train.max_checkpoints_to_keep", "data.data_dir",
                      "train.num_image_sequences", "train.num_image_samples")
 
@@ -203,6 +203,8 @@ class Trainer:
         max_to_keep=train.max_checkpoints_to_keep)
     if manager.latest_checkpoint:
       checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+      # The learning rate is an optimiser variable: a resumed run takes this config's.
+      optimizer.learning_rate.assign(train.learning_rate)
       logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
                    int(optimizer.iterations.numpy()))
     step = int(optimizer.iterations.numpy())
@@ -256,6 +258,11 @@ class Trainer:
           for metric in model.metrics:
             metric.reset_state()
         if step % train.checkpoint_every == 0 or step == train.steps:
+          # This step's loss was finite but its update may not be: never save NaN weights.
+          if not _all_finite(model.trainable_variables):
+            raise NonFiniteLossError(
+                f"Non-finite weights after step {step}. Training stopped; the last good "
+                f"checkpoint ({manager.latest_checkpoint or 'none yet'}) is kept.")
           manager.save(checkpoint_number=step)
         if step % train.image_every == 0 or step == train.steps:
           self._write_images(model, image_batch, step, writer, final=step == train.steps)
@@ -282,6 +289,15 @@ class Trainer:
       for t in range(len(rows[0])):
         frames.append(images.grid([[clip[0][t]] + [r[t] for r in clip[2:]] for clip in clips]))
       images.save_gif(os.path.join(directory, "samples.gif"), frames)
+
+
+@tf.function
+def _all_finite_graph(variables):
+  return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+
+
+def _all_finite(variables):
+  return bool(_all_finite_graph([v.value for v in variables]))
 
 
 def train(config, workdir, strategy=None):
