@@ -1,0 +1,75 @@
+"""End-to-end tests of `python -m tfgen.bin.train` as a user runs it (subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests import test_case
+
+TINY_OVERRIDES = [
+    "--config.model.base_filters=4", "--config.model.g_dim=8", "--config.model.rnn_size=8",
+    "--config.model.z_dim=3", "--config.model.num_context_frames=2",
+    "--config.model.num_future_frames=2", "--config.data.num_frames=4",
+    "--config.train.log_every=1", "--config.train.checkpoint_every=2",
+    "--config.train.num_image_sequences=2", "--config.train.num_image_samples=1",
+]
+
+
+def run_train(*args):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, "-m", "tfgen.bin.train", *args],
+                        capture_output=True, text=True, env=env, timeout=600)
+
+
+class TrainBinaryTest(test_case.TestCase):
+
+  def test_trains_and_resumes(self):
+    workdir = self.make_temp_dir()
+    data_flags = [f"--data_dir={test_case.test_data_dir()}"] if test_case.test_data_dir() else []
+    common = ["--model=svg_lp", "--dataset=smmnist", f"--workdir={workdir}", "--quick",
+              "--batch_size=2", *data_flags, *TINY_OVERRIDES]
+    result = run_train(*common, "--steps=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    for name in ("config.json", "model_summary.json", "checkpoints/ckpt-2.index",
+                 "samples/step_00000002.png", "samples/samples.gif"):
+      self.assertTrue(os.path.exists(os.path.join(workdir, name)), name)
+    self.assertTrue(os.listdir(os.path.join(workdir, "train")))
+    with open(os.path.join(workdir, "config.json")) as f:
+      config = json.load(f)
+    self.assertEqual(config["train"]["batch_size"], 2)
+    self.assertEqual(config["model"]["z_dim"], 3)
+    # Rerunning the same command with more steps resumes from step 2.
+    result = run_train(*common, "--steps=3")
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    self.assertIn("Resumed from", result.stderr)
+    self.assertTrue(os.path.exists(os.path.join(workdir, "checkpoints/ckpt-3.index")))
+
+  @test_case.parameterized.named_parameters(
+      ("unknown_model", ["--model=svg_xx", "--dataset=smmnist"],
+       "Unknown model 'svg_xx'; valid models: .*svg_det, svg_fp, svg_lp"),
+      ("unknown_dataset", ["--model=svg_lp", "--dataset=ucf"],
+       "Unknown dataset 'ucf'; valid datasets: .*smmnist"),
+      ("unknown_field", ["--model=svg_lp", "--dataset=smmnist", "--config.model.zdim=3"],
+       "no field 'model.zdim'"),
+      ("wrong_type", ["--model=svg_lp", "--dataset=smmnist", "--config.model.z_dim=big"],
+       "'model.z_dim' is a int, got 'big'"),
+      ("bad_prior", ["--model=svg_lp", "--dataset=smmnist", "--config.model.prior=gauss"],
+       "Unknown prior 'gauss'"),
+      ("bad_steps", ["--model=svg_lp", "--dataset=smmnist", "--steps=0"],
+       "steps and batch_size must be >= 1"),
+  )
+  def test_bad_input_fails_before_training(self, args, message):
+    workdir = self.make_temp_dir()
+    result = run_train(*args, f"--workdir={workdir}")
+    self.assertNotEqual(result.returncode, 0)
+    self.assertRegex(result.stderr, message)
+    self.assertFalse(os.path.exists(os.path.join(workdir, "checkpoints")))
+
+  def test_bad_data_dir(self):
+    workdir = self.make_temp_dir()
+    result = run_train("--model=svg_lp", "--dataset=smmnist", f"--workdir={workdir}",
+                       "--data_dir=/nonexistent/mnist.npz", "--quick", "--steps=1")
+    self.assertNotEqual(result.returncode, 0)
+    self.assertIn("/nonexistent/mnist.npz", result.stderr)
+    self.assertFalse(os.path.exists(os.path.join(workdir, "checkpoints")))
