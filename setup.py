@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "pillow>=10",
     "tqdm>=4.66",
     "tensorboard>=2.20",  # tf.summary needs it; TensorFlow 2.21 no longer installs it.
+    "av>=12",  # PyAV, the FFmpeg binding that decodes KTH videos.
 ]
 
 EXTRAS_REQUIRE = {
