@@ -41,8 +41,14 @@ def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=
 
 
 def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None):
-  """`Conv2DTranspose` with the reference initialisation."""
-  return keras.layers.Conv2DTranspose(
+  """`Conv2DTranspose` with the reference initialisation.
+
+  `FastConv2DTranspose` has the same variables and computes the same function; its
+  4x4 / stride 2 / "same" path avoids TensorFlow's slow CPU kernel at small spatial sizes
+  (`benchmarks/conv_formulations.py`).
+  """
+  from tfgen.layers import fast_conv_transpose  # pylint: disable=g-import-not-at-top
+  return fast_conv_transpose.FastConv2DTranspose(
       filters, kernel_size, strides=strides, padding=padding,
       kernel_initializer=kernel_initializer(), name=name)
 
