@@ -46,8 +46,13 @@ def read_scalars(logdir):
       for value in event.summary.value:
         if value.HasField("simple_value"):
           number = value.simple_value
+        elif value.HasField("tensor"):
+          array = tf.make_ndarray(value.tensor)
+          if array.ndim or array.dtype.kind not in "fiu":  # Images are tensors too.
+            continue
+          number = float(array)
         else:
-          number = float(tf.make_ndarray(value.tensor))
+          continue
         scalars.setdefault(value.tag, {})[int(event.step)] = number
   return scalars
 
