@@ -66,6 +66,11 @@ class TrainerTest(test_case.TestCase):
     trainer_lib.train(tiny_config(steps=4), straight)
     resumed = self.make_temp_dir()
     trainer_lib.train(tiny_config(steps=2), resumed)
+    # A crash in the middle of writing checkpoint 3 leaves its files half-written but
+    # never the index: the rerun resumes from checkpoint 2.
+    for suffix in (".index", ".data-00000-of-00001"):
+      with open(os.path.join(resumed, "checkpoints", "ckpt-3" + suffix), "wb") as f:
+        f.write(b"truncated")
     trainer_lib.train(tiny_config(steps=4), resumed)
     a, path_a = restore_weights(tiny_config(), straight)
     b, path_b = restore_weights(tiny_config(), resumed)
