@@ -1,0 +1,156 @@
+"""Smoke tests of every `configs/<model>_<dataset>.py`, default and quick variants."""
+
+import inspect
+
+from tests import test_case
+from tfgen.data import registry
+from tfgen.models import factory
+from tfgen.train import trainer
+from tfgen.utils import config_loader
+
+VARIANTS = (None, "quick")
+PRIORS = {"svg_lp": "learned", "svg_fp": "fixed", "svg_det": "none"}
+
+# SPEC.md §1.1: trainable parameters of the reference (PyTorch) modules, SVG-LP/FP with
+# their z_dim (KTH with the thesis's 32).
+REFERENCE_PARAMETERS = {
+    "smmnist": dict(encoder=3_805_376, decoder=6_558_529, frame_predictor=1_121_152,
+                    posterior=564_500, prior=564_500),
+    "kth": dict(encoder=8_688_448, decoder=11_821_505, frame_predictor=1_126_784,
+                posterior=575_808, prior=575_808),
+    "bair": dict(encoder=8_689_600, decoder=11_822_659, frame_predictor=1_134_976,
+                 posterior=592_256, prior=592_256),
+}
+LSTM_CELLS = dict(frame_predictor=2, posterior=1, prior=1)
+
+# SPEC.md §1.2 (z_dim: KTH follows §6.3.1).
+HYPER_PARAMETERS = {
+    # architecture, channels, n_past, n_future, z_dim, beta, lr
+    "smmnist": ("dcgan", 1, 5, 10, 10, 1e-4, 0.002),
+    "kth": ("vgg", 1, 10, 10, 32, 1e-6, 0.0008),
+    "bair": ("vgg", 3, 2, 10, 64, 1e-4, 0.002),
+}
+
+# The builders' contract arguments (tfgen.data.registry); the rest are data-set options.
+_CONTRACT = {"split", "batch_size", "num_frames", "seed", "data_dir", "start_index",
+             "drop_remainder"}
+
+
+def _all_configs():
+  return [(model, dataset) for model, datasets in config_loader.available().items()
+          for dataset in datasets]
+
+
+def _cases():
+  return [dict(testcase_name=f"{model}_{dataset}_{variant or 'default'}", model=model,
+               dataset=dataset, variant=variant)
+          for model, dataset in _all_configs() for variant in VARIANTS]
+
+
+def _defaults():
+  return [dict(testcase_name=f"{model}_{dataset}", model=model, dataset=dataset)
+          for model, dataset in _all_configs()]
+
+
+class ConfigsTest(test_case.TestCase):
+
+  def test_every_model_has_kth_and_bair(self):
+    table = config_loader.available()
+    for model in PRIORS:
+      self.assertContainsSubset({"smmnist", "kth", "bair"}, table[model])
+
+  @test_case.parameterized.named_parameters(*_cases())
+  def test_loads_builds_and_round_trips(self, model, dataset, variant):
+    config = config_loader.load(model, dataset, variant)
+    self.assertEqual(config.model_name, model)
+    self.assertEqual(config.data.name, dataset)
+    self.assertEqual(config.data.num_frames,
+                     config.model.num_context_frames + config.model.num_future_frames)
+    # data.options holds only options the registered builder accepts.
+    parameters = inspect.signature(registry.get_builder(dataset)).parameters
+    options = set(parameters) - _CONTRACT
+    self.assertContainsSubset(set(config.data.get("options", {})), options)
+    # JSON round trip.
+    text = config_loader.to_json(config)
+    self.assertEqual(config_loader.from_json(text).to_dict(), config.to_dict())
+    self.assertEqual(config_loader.to_json(config_loader.from_json(text)), text)
+    # The model builds with every part the prior calls for.
+    built = factory.build_model(config.model)
+    built.build()
+    self.assertTrue(built.built)
+    expected = {"encoder", "decoder", "frame_predictor"}
+    if PRIORS[model] != "none":
+      expected.add("posterior")
+    if PRIORS[model] == "learned":
+      expected.add("prior")
+    self.assertEqual(set(built.submodules_by_name()), expected)
+    self.assertEqual(built.prior, PRIORS[model])
+
+  @test_case.parameterized.named_parameters(*_defaults())
+  def test_parameter_counts_match_the_reference(self, model, dataset):
+    config = config_loader.load(model, dataset)
+    built = factory.build_model(config.model)
+    built.build()
+    counts = trainer.parameter_summary(built)["trainable_parameters"]
+    rnn_size = config.model.rnn_size
+    expected = {}
+    for name in counts:
+      # Keras LSTM cells carry one bias vector, the reference's two.
+      expected[name] = (REFERENCE_PARAMETERS[dataset][name]
+                        - 4 * rnn_size * LSTM_CELLS.get(name, 0))
+    if model == "svg_det":
+      # No z_t: the predictor's input embedding reads g_dim inputs, not g_dim + z_dim.
+      expected["frame_predictor"] -= config.model.z_dim * rnn_size
+    self.assertEqual(counts, expected)
+
+  @test_case.parameterized.named_parameters(*_defaults())
+  def test_reference_hyper_parameters(self, model, dataset):
+    config = config_loader.load(model, dataset)
+    m = config.model
+    self.assertEqual(
+        (m.architecture, m.channels, m.num_context_frames, m.num_future_frames, m.z_dim,
+         m.beta, config.train.learning_rate),
+        HYPER_PARAMETERS[dataset])
+    self.assertEqual((m.image_size, m.g_dim, m.rnn_size, m.base_filters), (64, 128, 256, 64))
+    self.assertEqual((config.train.batch_size, config.train.beta1, config.train.beta2),
+                     (100, 0.9, 0.999))
+
+  @test_case.parameterized.named_parameters(*_cases())
+  def test_variants_derive_from_svg_lp(self, model, dataset, variant):
+    config = config_loader.load(model, dataset, variant)
+    lp = config_loader.load("svg_lp", dataset, variant)
+    config.model.prior = lp.model.prior
+    config.model_name = lp.model_name
+    self.assertEqual(config.to_dict(), lp.to_dict())
+
+  @test_case.parameterized.parameters("smmnist", "kth", "bair")
+  def test_quick_variant_is_smaller(self, dataset):
+    default = config_loader.load("svg_lp", dataset)
+    quick = config_loader.load("svg_lp", dataset, "quick")
+    self.assertLess(quick.model.base_filters, default.model.base_filters)
+    self.assertLessEqual(quick.model.g_dim, 64)
+    self.assertLessEqual(quick.model.rnn_size, 64)
+    self.assertLessEqual(quick.train.steps, 300)
+    self.assertLessEqual(quick.train.batch_size, 16)
+    # Only size and length change: the task (frames, channels, data) stays the same.
+    for field in ("architecture", "channels", "image_size", "num_context_frames",
+                  "num_future_frames", "z_dim", "beta"):
+      self.assertEqual(quick.model[field], default.model[field], field)
+    self.assertEqual(quick.data.to_dict(), default.data.to_dict())
+
+  def test_kth_image_size_moves_model_and_data_together(self):
+    config = config_loader.load("svg_lp", "kth")
+    config_loader.apply_overrides(config, ["model.image_size=128"])
+    self.assertEqual(config.data.options.image_size, 128)
+    config = config_loader.load("svg_lp", "kth")
+    config_loader.apply_overrides(config, ["data.options.image_size=128"])
+    self.assertEqual(config.model.image_size, 128)
+
+  def test_unknown_variant_raises(self):
+    for dataset in ("kth", "bair"):
+      with self.assertRaisesRegex(ValueError, "Unknown variant 'fast'"):
+        config_loader.load("svg_lp", dataset, "fast")
+
+
+if __name__ == "__main__":
+  test_case.tf.test.main()
