@@ -1,0 +1,1 @@
+"""Evaluation of trained models: best-of-N scores, statistics, plots, sample pictures."""
