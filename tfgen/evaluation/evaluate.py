@@ -320,13 +320,13 @@ def _resolve(options, config, model):
   return options
 
 
-def _check_output_dir(output_dir):
-  """Refuses to replace a non-empty directory that is not a previous evaluation's."""
+def check_output_dir(output_dir, marker=RESULTS_FILE):
+  """Refuses to replace a non-empty directory that is not a previous output (no `marker`)."""
   if os.path.exists(os.path.join(output_dir, CONFIG_FILE)) or os.path.isdir(
       os.path.join(output_dir, CHECKPOINT_DIR)):
     raise ValueError(f"--output_dir {output_dir!r} is a training work directory.")
   if os.path.isdir(output_dir) and os.listdir(output_dir) and not os.path.exists(
-      os.path.join(output_dir, RESULTS_FILE)):
+      os.path.join(output_dir, marker)):
     raise ValueError(f"--output_dir {output_dir!r} exists and holds other files; it would be "
                      "replaced wholesale. Choose an empty or new directory.")
 
@@ -475,25 +475,19 @@ def plot(document, selection, path):
   plt.close(figure)
 
 
-def write_outputs(output_dir, document, scores, indices):
-  """Writes every output into a staging directory, then swaps it in by renames."""
+def replace_directory(output_dir, write):
+  """Runs `write(staging_dir)`, then puts the staging directory in place of `output_dir`.
+
+  The new directory replaces the old one by two renames (old aside, new in), so readers
+  see either the old or the new outputs, never a mix; if `write` fails the old outputs
+  stay and the staging directory is removed. Local file systems only.
+  """
   output_dir = os.path.abspath(output_dir)
-  parent = os.path.dirname(output_dir)
-  os.makedirs(parent, exist_ok=True)
+  os.makedirs(os.path.dirname(output_dir), exist_ok=True)
   staging = f"{output_dir}.tmp-{uuid.uuid4().hex}"
   os.makedirs(staging)
   try:
-    with open(os.path.join(staging, RESULTS_FILE), "w") as f:
-      json.dump(document, f, indent=2, sort_keys=False)
-      f.write("\n")
-    with open(os.path.join(staging, "results.csv"), "w") as f:
-      f.write(csv_text(document))
-    arrays = {f"scores_{name}": values for name, values in scores.items()}
-    for selection, chosen in indices.items():
-      arrays.update({f"selected_{selection}_{name}": index for name, index in chosen.items()})
-    np.savez(os.path.join(staging, "scores.npz"), **arrays)
-    for selection in document["results"]:
-      plot(document, selection, os.path.join(staging, f"{selection}.png"))
+    write(staging)
     old = None
     if os.path.exists(output_dir):
       old = f"{output_dir}.old-{uuid.uuid4().hex}"
@@ -505,6 +499,25 @@ def write_outputs(output_dir, document, scores, indices):
     if os.path.exists(staging):
       shutil.rmtree(staging, ignore_errors=True)
   return output_dir
+
+
+def write_outputs(output_dir, document, scores, indices):
+  """Writes results.json, results.csv, scores.npz and the plots, whole or not at all."""
+
+  def write(staging):
+    with open(os.path.join(staging, RESULTS_FILE), "w") as f:
+      json.dump(document, f, indent=2, sort_keys=False)
+      f.write("\n")
+    with open(os.path.join(staging, "results.csv"), "w") as f:
+      f.write(csv_text(document))
+    arrays = {f"scores_{name}": values for name, values in scores.items()}
+    for selection, chosen in indices.items():
+      arrays.update({f"selected_{selection}_{name}": index for name, index in chosen.items()})
+    np.savez(os.path.join(staging, "scores.npz"), **arrays)
+    for selection in document["results"]:
+      plot(document, selection, os.path.join(staging, f"{selection}.png"))
+
+  return replace_directory(output_dir, write)
 
 
 def evaluate(workdir, options=None, **kwargs):
@@ -525,7 +538,7 @@ def evaluate(workdir, options=None, **kwargs):
   options = options or EvaluationOptions(**kwargs)
   options.check()
   output_dir = options.output_dir or os.path.join(workdir, "evaluation")
-  _check_output_dir(output_dir)
+  check_output_dir(output_dir)
   config = load_config(workdir)
   model, checkpoint_path = load_model(workdir, config)
   options = _resolve(options, config, model)
