@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import tempfile
 from unittest import mock
 
 import numpy as np
@@ -90,14 +91,9 @@ class EvaluateTest(test_case.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.root = cls.get_temp_dir_class()
+    cls.root = tempfile.mkdtemp()
     cls.lp = train_tiny("svg_lp", os.path.join(cls.root, "lp"))
     cls.det = untrained_workdir("svg_det", os.path.join(cls.root, "det"))
-
-  @classmethod
-  def get_temp_dir_class(cls):
-    import tempfile
-    return tempfile.mkdtemp()
 
   @classmethod
   def tearDownClass(cls):

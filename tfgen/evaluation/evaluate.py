@@ -40,7 +40,7 @@ import math
 import os
 import shutil
 import uuid
-from typing import Dict, Optional, Sequence
+from typing import Optional
 
 from absl import logging
 import numpy as np
@@ -272,7 +272,6 @@ def select(scores, selection):
   """
   if selection not in SELECTIONS:
     raise ValueError(f"Unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}.")
-  rows = None
   selected, indices = {}, {}
   if selection == "reference":
     by = primary_ssim(list(scores))
