@@ -46,6 +46,8 @@ class TrainBinaryTest(test_case.TestCase):
     self.assertTrue(os.path.exists(os.path.join(workdir, "checkpoints/ckpt-3.index")))
 
   @test_case.parameterized.named_parameters(
+      # Each case starts TensorFlow in a subprocess; the config checks themselves are
+      # unit-tested in tests/utils/config_loader_test.py.
       ("unknown_model", ["--model=svg_xx", "--dataset=smmnist"],
        "Unknown model 'svg_xx'; valid models: .*svg_det, svg_fp, svg_lp"),
       ("unknown_dataset", ["--model=svg_lp", "--dataset=ucf"],

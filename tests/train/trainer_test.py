@@ -33,12 +33,24 @@ def restore_weights(config, workdir):
   return model.get_weights(), path
 
 
+_SHARED = {}
+
+
+def shared_run():
+  """One 4-step run shared by the tests that only read its work directory."""
+  if not _SHARED:
+    import tempfile  # pylint: disable=g-import-not-at-top
+    workdir = tempfile.mkdtemp(prefix="tfgen_trainer_test_")
+    _SHARED["metrics"] = trainer_lib.train(tiny_config(), workdir)
+    _SHARED["workdir"] = workdir
+  return _SHARED["workdir"], _SHARED["metrics"]
+
+
 class TrainerTest(test_case.TestCase):
 
   def test_writes_everything(self):
-    workdir = self.make_temp_dir()
+    workdir, metrics = shared_run()
     config = tiny_config()
-    metrics = trainer_lib.train(config, workdir)
     self.assertEqual(set(metrics), {"loss", "mse", "kl"})
     with open(os.path.join(workdir, "config.json")) as f:
       self.assertEqual(config_loader.from_json(f.read()).to_dict(), config.to_dict())
@@ -79,23 +91,21 @@ class TrainerTest(test_case.TestCase):
       self.assertAllClose(x, y, rtol=1e-5, atol=1e-6)
 
   def test_resume_continues_data_stream(self):
-    # The data-stream position is part of the checkpoint: after 2 steps of batch 4 the
-    # resumed run starts at clip 8, not clip 0.
-    workdir = self.make_temp_dir()
-    trainer_lib.train(tiny_config(steps=2), workdir)
-    config = tiny_config(steps=4)
+    # The data-stream position is part of the checkpoint: after 4 steps of batch 4 the
+    # resumed run starts at clip 16, not clip 0.
+    workdir, _ = shared_run()
+    config = tiny_config(steps=8)
     trainer = trainer_lib.Trainer(config, workdir)
     model, optimizer, examples_seen = trainer._build()
     checkpoint = checkpointing.training_checkpoint(model, optimizer,
                                                    examples_seen=examples_seen)
     checkpoint.restore(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
-    self.assertEqual(int(examples_seen.numpy()), 8)
-    self.assertEqual(int(optimizer.iterations.numpy()), 2)
+    self.assertEqual(int(examples_seen.numpy()), 16)
+    self.assertEqual(int(optimizer.iterations.numpy()), 4)
 
   def test_rerun_with_other_model_config_is_refused(self):
-    workdir = self.make_temp_dir()
-    trainer_lib.train(tiny_config(steps=2), workdir)
-    config = tiny_config(steps=4)
+    workdir, _ = shared_run()
+    config = tiny_config(steps=8)
     config.model.z_dim = 5
     with self.assertRaisesRegex(ValueError, "model.z_dim: saved 3, now 5"):
       trainer_lib.train(config, workdir)
@@ -124,7 +134,10 @@ class TrainerTest(test_case.TestCase):
     initial = trainer_lib.Trainer(config, self.make_temp_dir())._build()[0].get_weights()
     changed = False
     for x, y, x0 in zip(a, b, initial):
-      self.assertAllClose(x, y, rtol=1e-4, atol=1e-6)
+      # atol: conv biases feeding a batch norm have a zero true gradient, so they move
+      # only by rounding noise (~1e-6 at this learning rate); a mis-scaled gradient moves
+      # every weight by the order of the update itself (~1e-2).
+      self.assertAllClose(x, y, rtol=1e-4, atol=2e-5)
       changed |= not np.allclose(x, x0)
     self.assertTrue(changed)
 
@@ -142,9 +155,8 @@ class TrainerTest(test_case.TestCase):
       self.assertAllEqual(x, y)
 
   def test_checkpoint_holds_every_variable(self):
-    workdir = self.make_temp_dir()
-    config = tiny_config(steps=2)
-    trainer_lib.train(config, workdir)
+    workdir, _ = shared_run()
+    config = tiny_config()
     model = factory.build_model(config.model)
     model.build()
     saved = tf.train.list_variables(
@@ -157,8 +169,7 @@ class TrainerTest(test_case.TestCase):
     self.assertTrue(any(not np.array_equal(a, b) for a, b in zip(before, weights)))
 
   def test_restore_into_other_model_is_refused(self):
-    workdir = self.make_temp_dir()
-    trainer_lib.train(tiny_config(steps=1), workdir)
+    workdir, _ = shared_run()
     config = tiny_config()
     config.model.z_dim = 5
     with self.assertRaisesRegex(ValueError, "does not match this model"):
