@@ -20,6 +20,8 @@ INSTALL_REQUIRES = [
     "tqdm>=4.66",
     "tensorboard>=2.20",  # tf.summary needs it; TensorFlow 2.21 no longer installs it.
     "av>=12",  # PyAV, the FFmpeg binding that decodes KTH videos.
+    # Warm-up PredictionLog records for TF Serving (its protobuf range includes ours).
+    "tensorflow-serving-api>=2.21,<2.22",
 ]
 
 EXTRAS_REQUIRE = {
