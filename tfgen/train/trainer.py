@@ -272,22 +272,20 @@ class Trainer:
     return metrics
 
   def _write_images(self, model, video, step, writer, final=False):
-    if not self.is_chief or not hasattr(model, "stochastic"):
+    """Sample pictures from the model's `picture_rows` (each family defines its rows)."""
+    if not self.is_chief or not hasattr(model, "picture_rows"):
       return
-    from tfgen.models.svg.svg import sample_rows  # Each model family provides its rows.
-    rows = sample_rows(model, video, self.config.train.num_image_samples, seed=(step, 0))
-    picture = images.grid(rows)
+    clips = model.picture_rows(video, self.config.train.num_image_samples, seed=(step, 0))
+    picture = images.grid([row for clip in clips for row in clip])
     with writer.as_default(step=step):
-      tf.summary.image("samples (ground truth | posterior | prior samples)", picture[None])
+      tf.summary.image("samples", picture[None])
     directory = os.path.join(self.workdir, "samples")
     images.save_png(os.path.join(directory, f"step_{step:08d}.png"), picture)
     if final:
-      # A GIF: per clip, ground truth beside its samples, one frame per time step.
-      per_clip = 2 + self.config.train.num_image_samples
-      clips = [rows[i:i + per_clip] for i in range(0, len(rows), per_clip)]
-      frames = []
-      for t in range(len(rows[0])):
-        frames.append(images.grid([[clip[0][t]] + [r[t] for r in clip[2:]] for clip in clips]))
+      # A GIF: frame t shows, per clip, frame t of each of its rows side by side.
+      length = min(len(row) for clip in clips for row in clip)
+      frames = [images.grid([[row[t] for row in clip] for clip in clips])
+                for t in range(length)]
       images.save_gif(os.path.join(directory, "samples.gif"), frames)
 
 

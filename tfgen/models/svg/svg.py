@@ -427,6 +427,12 @@ class SVG(keras.Model):
                                                   self.z_dim])
     return outputs
 
+  def picture_rows(self, video, num_samples=3, seed=(0, 0)):
+    """Per clip, rows of frames for the training pictures (see `sample_rows`)."""
+    rows = sample_rows(self, video, num_samples, seed)
+    per_clip = 2 + num_samples
+    return [rows[i:i + per_clip] for i in range(0, len(rows), per_clip)]
+
   def reconstruct(self, video, seed=(0, 0)):
     """Posterior reconstruction of frames 2..T: `(B, T, ...)` -> `(B, T - 1, ...)`."""
     video = tf.convert_to_tensor(video, tf.float32)
