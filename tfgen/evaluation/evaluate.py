@@ -49,12 +49,10 @@ import tqdm
 
 from tfgen.data import registry
 from tfgen.metrics import image_metrics
-from tfgen.models import factory
-from tfgen.train import checkpointing
-from tfgen.utils import config_loader
+from tfgen.train import workdir as workdir_lib
 
-CONFIG_FILE = "config.json"
-CHECKPOINT_DIR = "checkpoints"
+CONFIG_FILE = workdir_lib.CONFIG_FILE
+CHECKPOINT_DIR = workdir_lib.CHECKPOINT_DIR
 RESULTS_FILE = "results.json"
 SELECTIONS = ("reference", "per_metric")
 SELECTION_CHOICES = SELECTIONS + ("both",)
@@ -125,13 +123,8 @@ class EvaluationOptions:
 
 
 def load_config(workdir):
-  """The resolved config a training run wrote into `workdir`."""
-  path = os.path.join(workdir, CONFIG_FILE)
-  if not tf.io.gfile.exists(path):
-    raise ValueError(f"{workdir!r} is not a training work directory: no {CONFIG_FILE} "
-                     "(train with `python -m tfgen.bin.train --workdir=...` first).")
-  with tf.io.gfile.GFile(path) as f:
-    return config_loader.from_json(f.read())
+  """The resolved config a training run wrote into `workdir` (`tfgen.train.workdir`)."""
+  return workdir_lib.load_config(workdir)
 
 
 def load_model(workdir, config=None):
@@ -143,14 +136,7 @@ def load_model(workdir, config=None):
   Raises:
     ValueError: no config, no checkpoint, or a checkpoint of another model.
   """
-  config = config or load_config(workdir)
-  path = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
-  if path is None:
-    raise ValueError(f"No checkpoint in {os.path.join(workdir, CHECKPOINT_DIR)!r}: "
-                     "train the model first (or point --workdir at a trained run).")
-  model = factory.build_model(config.model)
-  model.build()
-  checkpointing.restore_model(model, path)  # ValueError on a mismatched checkpoint.
+  model, _, path = workdir_lib.load_model(workdir, config)
   return model, path
 
 

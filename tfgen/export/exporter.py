@@ -139,26 +139,12 @@ def load_workdir_model(workdir, checkpoint=None):
     FileNotFoundError: no config or no checkpoint.
     ValueError: the checkpoint does not match the config's model.
   """
-  # Imported here: the factory pulls in every model family (and TFP).
-  from tfgen.models import factory  # pylint: disable=g-import-not-at-top
-  from tfgen.train import checkpointing  # pylint: disable=g-import-not-at-top
-  from tfgen.utils import config_loader  # pylint: disable=g-import-not-at-top
-
-  config_path = os.path.join(workdir, "config.json")
-  if not os.path.exists(config_path):
-    raise FileNotFoundError(f"No config.json in {workdir}: is it a training workdir?")
-  with open(config_path) as f:
-    config = config_loader.from_json(f.read())
+  from tfgen.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+  config = workdir_lib.load_config(workdir)
   summary_path = os.path.join(workdir, "model_summary.json")
   summary = _read_json(summary_path) if os.path.exists(summary_path) else {}
   model_name = summary.get("model_name") or config.get("model_name") or config.model.name
-  if checkpoint is None:
-    checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-    if checkpoint is None:
-      raise FileNotFoundError(f"No checkpoint in {os.path.join(workdir, 'checkpoints')}.")
-  model = factory.build_model(config.model)
-  model.build()
-  checkpointing.restore_model(model, checkpoint)
+  model, _, checkpoint = workdir_lib.load_model(workdir, config, checkpoint)
   logging.info("Restored %s from %s", model_name, checkpoint)
   return model, config, model_name
 

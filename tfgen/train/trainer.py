@@ -23,13 +23,14 @@ import tqdm
 from tfgen.data import registry
 from tfgen.models import factory
 from tfgen.train import checkpointing
+from tfgen.train import workdir as workdir_lib
 from tfgen.utils import config_loader
 from tfgen.utils import files
 from tfgen.utils import images
 
-CONFIG_FILE = "config.json"
+CONFIG_FILE = workdir_lib.CONFIG_FILE
 SUMMARY_FILE = "model_summary.json"
-CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR = workdir_lib.CHECKPOINT_DIR
 
 # Fields that may differ between a run and its resumption (everything else must match).
 _RESUMABLE_FIELDS = ("train.steps", "train.learning_rate", "train.log_every", "train.checkpoint_every",
