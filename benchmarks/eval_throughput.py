@@ -120,13 +120,17 @@ def main(argv):
   one_sample(context[:1], tf.constant([FLAGS.seed, 0], tf.int64))  # Trace.
   start = time.perf_counter()
   loop_scores = {name: np.zeros((num_sequences, num_samples, num_future)) for name in METRICS}
+  loop_model_seconds = 0.0
   for s in range(num_samples):
+    model_start = time.perf_counter()
     frames = one_sample(context, tf.constant([FLAGS.seed, s], tf.int64)).numpy()
+    loop_model_seconds += time.perf_counter() - model_start
     for b in range(num_sequences):
       for name, values in skimage_scores(truth[b], frames[b]).items():
         loop_scores[name][b, s] = values
   loop_seconds = time.perf_counter() - start
-  print(f"loop_seconds={loop_seconds:.3f}")
+  print(f"loop_seconds={loop_seconds:.3f} (sampling {loop_model_seconds:.3f}, scikit-image "
+        f"metrics {loop_seconds - loop_model_seconds:.3f})")
 
   # --- check: scikit-image on the vectorised path's own frames gives its scores.
   for name in METRICS:
@@ -142,6 +146,9 @@ def main(argv):
     selected, _ = evaluate.select(scores, "reference")
     print(f"{label}_best_of_N: " + ", ".join(f"{name} {selected[name].mean():.4f}"
                                              for name in METRICS))
+  # The frames both sides must generate bound the ratio: tfgen cannot take less than its
+  # own sampling time, so loop_seconds / tfgen_seconds <= loop_seconds / (tfgen sampling).
+  print(f"loop_metric_share={(loop_seconds - loop_model_seconds) / loop_seconds:.3f}")
   print(f"tfgen_sequences_per_second={num_sequences / tfgen_seconds:.4g}")
   print(f"loop_sequences_per_second={num_sequences / loop_seconds:.4g}")
   print(f"speedup={loop_seconds / tfgen_seconds:.3f}")

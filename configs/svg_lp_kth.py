@@ -53,4 +53,6 @@ def get_config(variant=None):
     config.model.update(dict(g_dim=64, rnn_size=64, base_filters=8))
     config.train.update(dict(batch_size=8, steps=150, log_every=10, checkpoint_every=50,
                              image_every=150))
+  elif variant is not None:
+    raise ValueError(f"Unknown variant {variant!r}; valid: None, 'quick'.")
   return config

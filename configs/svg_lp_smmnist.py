@@ -80,6 +80,13 @@ def get_config(variant=None):
     # No XLA: its compile time would outweigh the gain over 300 small steps.
     config.train.update(dict(batch_size=16, steps=300, log_every=10, checkpoint_every=100,
                              image_every=300, jit_compile=False))
+  elif variant == "repro":
+    # Fast reproduction (README "Reproducing the thesis's findings at small scale"):
+    # single-digit SM-MNIST, narrow networks, XLA.
+    config.data.options.num_digits = 1
+    config.model.update(dict(g_dim=64, rnn_size=128, base_filters=16))
+    config.train.update(dict(batch_size=16, steps=2500, log_every=50, checkpoint_every=250,
+                             image_every=500, jit_compile=True))
   elif variant is not None:
-    raise ValueError(f"Unknown variant {variant!r}; valid: None, 'quick'.")
+    raise ValueError(f"Unknown variant {variant!r}; valid: None, 'quick', 'repro'.")
   return config

@@ -60,6 +60,10 @@ class TrainBinaryTest(test_case.TestCase):
        "Unknown prior 'gauss'"),
       ("bad_steps", ["--model=svg_lp", "--dataset=smmnist", "--steps=0"],
        "steps and batch_size must be >= 1"),
+      ("unknown_variant", ["--model=svg_lp", "--dataset=smmnist", "--variant=fast"],
+       "Unknown variant 'fast'; valid: None, 'quick', 'repro'"),
+      ("quick_and_variant", ["--model=svg_lp", "--dataset=smmnist", "--quick",
+                             "--variant=repro"], "--quick and --variant=repro contradict"),
   )
   def test_bad_input_fails_before_training(self, args, message):
     workdir = self.make_temp_dir()

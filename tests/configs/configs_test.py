@@ -150,6 +150,23 @@ class ConfigsTest(test_case.TestCase):
     for dataset in ("kth", "bair"):
       with self.assertRaisesRegex(ValueError, "Unknown variant 'fast'"):
         config_loader.load("svg_lp", dataset, "fast")
+      # The SM-MNIST-only fast reproduction is not silently ignored elsewhere.
+      with self.assertRaisesRegex(ValueError, "Unknown variant 'repro'"):
+        config_loader.load("svg_lp", dataset, "repro")
+
+  @test_case.parameterized.parameters("svg_lp", "svg_fp", "svg_det")
+  def test_repro_variant(self, model):
+    default = config_loader.load(model, "smmnist")
+    repro = config_loader.load(model, "smmnist", "repro")
+    # Single digit (the trajectory analysis needs it), narrow networks; the task's frames,
+    # latent size, beta and learning rate are the thesis's.
+    self.assertEqual(repro.data.options.num_digits, 1)
+    self.assertLess(repro.model.base_filters, default.model.base_filters)
+    for field in ("architecture", "channels", "image_size", "num_context_frames",
+                  "num_future_frames", "z_dim", "beta", "prior", "skip_mode"):
+      self.assertEqual(repro.model[field], default.model[field], field)
+    self.assertEqual(repro.train.learning_rate, default.train.learning_rate)
+    factory.build_model(repro.model).build()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,11 @@ def define_data_flags():
 def define_model_flags():
   flags.DEFINE_string("model", None, "Model name, e.g. svg_lp, svg_fp, svg_det.")
   flags.DEFINE_string("dataset", None, "Data set name, e.g. smmnist, kth, bair.")
-  flags.DEFINE_bool("quick", False, "Use the config's quick variant (minutes on a CPU).")
+  flags.DEFINE_bool("quick", False, "Use the config's quick variant (minutes on a CPU); "
+                    "the same as --variant=quick.")
+  flags.DEFINE_string("variant", None,
+                      "A named variant of the config (its get_config(variant)), e.g. quick, "
+                      "repro; see the config file's docstring.")
 
 
 _OVERRIDES = []
@@ -54,12 +58,14 @@ def config_overrides():
   return list(_OVERRIDES)
 
 
-def resolve_config(model, dataset, quick=False):
+def resolve_config(model, dataset, quick=False, variant=None):
   """Loads the config of (`model`, `dataset`) and applies the plain flags and overrides."""
   if not model or not dataset:
     raise ValueError(f"--model and --dataset are required; available: "
                      f"{config_loader.available()}.")
-  config = config_loader.load(model, dataset, "quick" if quick else None)
+  if quick and variant not in (None, "quick"):
+    raise ValueError(f"--quick and --variant={variant} contradict each other; pass one.")
+  config = config_loader.load(model, dataset, "quick" if quick else variant)
   config_loader.apply_overrides(config, config_overrides())
   values = flags.FLAGS
   if values["steps"].value is not None:

@@ -1,7 +1,7 @@
 r"""Trains a tfgen model: `python -m tfgen.bin.train --model=svg_lp --dataset=smmnist --workdir=DIR`.
 
 Rerunning the same command resumes from the workdir's latest checkpoint. Any config field
-can be set with `--config.<field>=<value>`; `--quick` picks the config's quick variant.
+can be set with `--config.<field>=<value>`; `--quick` picks the config's quick variant, `--variant=NAME` any named one.
 """
 
 import sys
@@ -25,7 +25,8 @@ def main(argv):
   try:
     if not FLAGS.workdir:
       raise ValueError("--workdir is required.")
-    config = tfgen_flags.resolve_config(FLAGS.model, FLAGS.dataset, FLAGS.quick)
+    config = tfgen_flags.resolve_config(FLAGS.model, FLAGS.dataset, FLAGS.quick,
+                                          FLAGS.variant)
     trainer.train(config, FLAGS.workdir)
   except (ValueError, FileNotFoundError, trainer.NonFiniteLossError) as e:
     logging.error("%s", e)
