@@ -85,7 +85,7 @@ def get_config(variant=None):
     # single-digit SM-MNIST, narrow networks, XLA.
     config.data.options.num_digits = 1
     config.model.update(dict(g_dim=64, rnn_size=128, base_filters=16))
-    config.train.update(dict(batch_size=16, steps=2500, log_every=50, checkpoint_every=250,
+    config.train.update(dict(batch_size=16, steps=1500, log_every=50, checkpoint_every=250,
                              image_every=500, jit_compile=True))
   elif variant is not None:
     raise ValueError(f"Unknown variant {variant!r}; valid: None, 'quick', 'repro'.")
