@@ -25,16 +25,24 @@ def train_tiny(model, directory):
   return directory
 
 
-def untrained_workdir(model, directory):
+def untrained_workdir(model, directory, config=None, checkpoint=True):
   """A work directory laid out as the trainer's, with the initial weights (seconds, not 20 s).
 
   `config.json` and a `checkpoints/` checkpoint of the model variables under the trainer's
   keys (`checkpointing.training_checkpoint` without the optimiser slots).
+
+  Args:
+    model: config name, e.g. "svg_lp"; the tiny config of `trainer_test.tiny_config`.
+    directory: created here.
+    config: a config to write instead of the tiny one of `model`.
+    checkpoint: False writes only `config.json`.
   """
-  config = trainer_test.tiny_config(model, steps=2, batch_size=2)
+  config = config or trainer_test.tiny_config(model, steps=2, batch_size=2)
   os.makedirs(directory)
   with open(os.path.join(directory, trainer.CONFIG_FILE), "w") as f:
     f.write(config_loader.to_json(config))
+  if not checkpoint:
+    return directory
   net = factory.build_model(config.model)
   net.build()
   checkpoint = tf.train.Checkpoint(model=checkpointing.model_trackable(net))

@@ -11,14 +11,11 @@ import numpy as np
 import tensorflow as tf
 
 from tests import test_case
+from tests.evaluation import evaluate_test
 from tests.train import trainer_test
 from tfgen.data import smmnist
 from tfgen.evaluation import trajectories
-from tfgen.models import factory
-from tfgen.train import checkpointing
-from tfgen.train import trainer
 from tfgen.train import workdir as workdir_lib
-from tfgen.utils import config_loader
 
 
 def tiny_workdir(directory, model="svg_lp", num_digits=1, dataset="smmnist", checkpoint=True):
@@ -37,17 +34,8 @@ def tiny_workdir(directory, model="svg_lp", num_digits=1, dataset="smmnist", che
   config = trainer_test.tiny_config(model, steps=2, batch_size=2)
   config.data.options.num_digits = num_digits
   config.data.name = dataset
-  os.makedirs(directory)
-  with open(os.path.join(directory, trainer.CONFIG_FILE), "w") as f:
-    f.write(config_loader.to_json(config))
-  if checkpoint:
-    net = factory.build_model(config.model)
-    net.build()
-    saver = tf.train.Checkpoint(model=checkpointing.model_trackable(net))
-    manager = tf.train.CheckpointManager(
-        saver, os.path.join(directory, trainer.CHECKPOINT_DIR), max_to_keep=1)
-    manager.save(checkpoint_number=0)
-  return directory
+  return evaluate_test.untrained_workdir(model, directory, config=config,
+                                         checkpoint=checkpoint)
 
 
 def source(velocity_distribution="uniform", num_frames=12, seed=0, **kwargs):

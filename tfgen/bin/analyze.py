@@ -23,11 +23,10 @@ Outputs are replaced whole (written aside, then renamed): a failed run leaves th
 results as they were.
 """
 
-import sys
-
 from absl import app
 from absl import flags
-from absl import logging
+
+from tfgen.bin import flags as tfgen_flags
 
 ANALYSES = ("prior_sigma", "trajectories", "collision_ssim", "all")
 
@@ -128,7 +127,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   from tfgen.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
-  try:
+  with tfgen_flags.user_errors():
     if not FLAGS.workdir:
       raise ValueError("--workdir is required.")
     analyses = [FLAGS.analysis]
@@ -146,10 +145,6 @@ def main(argv):
     for name in analyses:
       {"prior_sigma": run_prior_sigma, "trajectories": run_trajectories,
        "collision_ssim": run_collision_ssim}[name]()
-  except (ValueError, FileNotFoundError) as e:
-    logging.error("%s", e)
-    sys.stderr.write(f"Error: {e}\n")
-    sys.exit(1)
 
 
 if __name__ == "__main__":

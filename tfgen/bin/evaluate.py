@@ -6,11 +6,10 @@ reports the best sample per sequence (`tfgen.evaluation.evaluate`): per-step mea
 `scores.npz` and plots in `--output_dir` (default `DIR/evaluation`, replaced wholesale).
 """
 
-import sys
-
 from absl import app
 from absl import flags
-from absl import logging
+
+from tfgen.bin import flags as tfgen_flags
 
 flags.DEFINE_string("workdir", None, "Training work directory (config.json, checkpoints/).")
 flags.DEFINE_integer("num_samples", 100, "Futures per test sequence (N); 1 for deterministic "
@@ -41,7 +40,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   from tfgen.evaluation import evaluate  # Imported after flag parsing: TensorFlow is slow.
-  try:
+  with tfgen_flags.user_errors():
     if not FLAGS.workdir:
       raise ValueError("--workdir is required.")
     document = evaluate.evaluate(
@@ -50,10 +49,6 @@ def main(argv):
         num_future_frames=FLAGS.num_future_frames, selection=FLAGS.selection,
         ssim=FLAGS.ssim, num_test_sequences=FLAGS.num_test_sequences,
         batch_size=FLAGS.batch_size, output_dir=FLAGS.output_dir, seed=FLAGS.seed)
-  except (ValueError, FileNotFoundError) as e:
-    logging.error("%s", e)
-    sys.stderr.write(f"Error: {e}\n")
-    sys.exit(1)
   for selection, per_metric in document["results"].items():
     summary = ", ".join(f"{metric} {_format(entry['mean_over_steps'])}"
                         for metric, entry in per_metric.items())

@@ -10,11 +10,12 @@ run: a failed export leaves nothing behind. Serve it with
 """
 
 import json
-import sys
 
 from absl import app
 from absl import flags
 from absl import logging
+
+from tfgen.bin import flags as tfgen_flags
 
 flags.DEFINE_string("workdir", None, "Training work directory (config.json, checkpoints/).")
 flags.DEFINE_string("export_dir", None, "TF Serving base directory: receives <model_name>/<version>/.")
@@ -31,15 +32,11 @@ def main(argv):
   # Imported after flag parsing: TensorFlow is slow to load.
   from tfgen.export import exporter  # pylint: disable=g-import-not-at-top
   from tfgen.export import serving_requests  # pylint: disable=g-import-not-at-top
-  try:
+  with tfgen_flags.user_errors():
     if not FLAGS.workdir or not FLAGS.export_dir:
       raise ValueError("--workdir and --export_dir are required.")
     path = exporter.export_workdir(FLAGS.workdir, FLAGS.export_dir, version=FLAGS.version,
                                    checkpoint=FLAGS.checkpoint)
-  except (ValueError, FileNotFoundError) as e:
-    logging.error("%s", e)
-    sys.stderr.write(f"Error: {e}\n")
-    sys.exit(1)
   if FLAGS.rest_request_file:
     for signature_name, inputs in serving_requests.read_warmup_requests(path):
       if signature_name == exporter.SERVING_DEFAULT:

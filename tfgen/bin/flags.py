@@ -7,9 +7,11 @@ checked against the config before any work: an unknown field or a value of the w
 type stops the binary with a message naming it.
 """
 
+import contextlib
 import sys
 
 from absl import flags
+from absl import logging
 
 from tfgen.utils import config_loader
 
@@ -36,6 +38,21 @@ def define_model_flags():
 
 
 _OVERRIDES = []
+
+
+@contextlib.contextmanager
+def user_errors(*extra_errors):
+  """Bad input (`ValueError`, `FileNotFoundError`, `extra_errors`) -> one line and exit 1.
+
+  The errors tfgen raises for bad input name the input and what was expected; a binary
+  prints that message on stderr (no traceback) and exits with status 1.
+  """
+  try:
+    yield
+  except (ValueError, FileNotFoundError) + tuple(extra_errors) as e:
+    logging.error("%s", e)
+    sys.stderr.write(f"Error: {e}\n")
+    sys.exit(1)
 
 
 def parse_flags_with_overrides(argv):

@@ -6,11 +6,10 @@ generated), rolled out `--num_future_frames` frames (default 100, far past the t
 horizon), in `--output_dir` (default `DIR/samples_generated`, replaced wholesale).
 """
 
-import sys
-
 from absl import app
 from absl import flags
-from absl import logging
+
+from tfgen.bin import flags as tfgen_flags
 
 flags.DEFINE_string("workdir", None, "Training work directory (config.json, checkpoints/).")
 flags.DEFINE_integer("num_samples", 20, "Futures drawn per sequence; the best is shown.")
@@ -28,7 +27,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   from tfgen.evaluation import sample_pictures  # After flag parsing: TensorFlow is slow.
-  try:
+  with tfgen_flags.user_errors():
     if not FLAGS.workdir:
       raise ValueError("--workdir is required.")
     output_dir = sample_pictures.write_samples(
@@ -36,10 +35,6 @@ def main(argv):
         num_future_frames=FLAGS.num_future_frames, num_sequences=FLAGS.num_sequences,
         num_random=FLAGS.num_random, num_context_frames=FLAGS.num_context_frames,
         output_dir=FLAGS.output_dir, seed=FLAGS.seed)
-  except (ValueError, FileNotFoundError) as e:
-    logging.error("%s", e)
-    sys.stderr.write(f"Error: {e}\n")
-    sys.exit(1)
   print(f"Pictures: {output_dir}")
 
 

@@ -4,8 +4,6 @@ Rerunning the same command resumes from the workdir's latest checkpoint. Any con
 can be set with `--config.<field>=<value>`; `--quick` picks the config's quick variant, `--variant=NAME` any named one.
 """
 
-import sys
-
 from absl import app
 from absl import flags
 from absl import logging
@@ -22,16 +20,12 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   from tfgen.train import trainer  # Imported after flag parsing: TensorFlow is slow to load.
-  try:
+  with tfgen_flags.user_errors(trainer.NonFiniteLossError):
     if not FLAGS.workdir:
       raise ValueError("--workdir is required.")
     config = tfgen_flags.resolve_config(FLAGS.model, FLAGS.dataset, FLAGS.quick,
                                           FLAGS.variant)
     trainer.train(config, FLAGS.workdir)
-  except (ValueError, FileNotFoundError, trainer.NonFiniteLossError) as e:
-    logging.error("%s", e)
-    sys.stderr.write(f"Error: {e}\n")
-    sys.exit(1)
   logging.info("Done: %s", FLAGS.workdir)
 
 
