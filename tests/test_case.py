@@ -9,6 +9,15 @@ import numpy as np
 import tensorflow as tf
 
 
+def run_binary(module, *args, timeout=600):
+  """Runs `python -m <module> <args>` as a user would; returns the `CompletedProcess`."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                        env=env, timeout=timeout)
+
+
 def test_data_dir():
   """The real-data folder CI exports as `TFGEN_TEST_DATA` (None when unset)."""
   return os.environ.get("TFGEN_TEST_DATA")

@@ -3,8 +3,6 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from tests import test_case
@@ -13,9 +11,7 @@ from tfgen.evaluation import evaluate
 
 
 def run_binary(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, "-m", "tfgen.bin.analyze", *args],
-                        capture_output=True, text=True, env=env, timeout=600)
+  return test_case.run_binary("tfgen.bin.analyze", *args)
 
 
 class AnalyzeBinaryTest(test_case.TestCase):

@@ -3,8 +3,6 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from tests import test_case
@@ -12,9 +10,7 @@ from tests.evaluation import evaluate_test
 
 
 def run_binary(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, "-m", "tfgen.bin.evaluate", *args],
-                        capture_output=True, text=True, env=env, timeout=600)
+  return test_case.run_binary("tfgen.bin.evaluate", *args)
 
 
 class EvaluateBinaryTest(test_case.TestCase):

@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -15,9 +13,7 @@ from tfgen.train import trainer as trainer_lib
 
 
 def run_export(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, "-m", "tfgen.bin.export", *args],
-                        capture_output=True, text=True, env=env, timeout=600)
+  return test_case.run_binary("tfgen.bin.export", *args)
 
 
 class ExportBinaryTest(test_case.TestCase):

@@ -2,8 +2,6 @@
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
@@ -15,9 +13,7 @@ from tfgen.evaluation import sample_pictures
 
 
 def run_binary(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, "-m", "tfgen.bin.generate", *args],
-                        capture_output=True, text=True, env=env, timeout=600)
+  return test_case.run_binary("tfgen.bin.generate", *args)
 
 
 class PictureRowsTest(test_case.TestCase):

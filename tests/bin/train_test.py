@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 from tests import test_case
 
@@ -17,9 +15,7 @@ TINY_OVERRIDES = [
 
 
 def run_train(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, "-m", "tfgen.bin.train", *args],
-                        capture_output=True, text=True, env=env, timeout=600)
+  return test_case.run_binary("tfgen.bin.train", *args)
 
 
 class TrainBinaryTest(test_case.TestCase):
