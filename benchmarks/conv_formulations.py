@@ -117,18 +117,24 @@ def _fast_factories():
 
 @contextlib.contextmanager
 def _keras_factories():
-  """Patches `common.conv2d_transpose` to build Keras's own `Conv2DTranspose`.
+  """Patches `common.conv2d` / `common.conv2d_transpose` to build Keras's own layers.
 
-  (`common.conv2d_transpose` builds `FastConv2DTranspose` by default, so without this the
-  "keras" decoder would be the fast one.)
+  (The factories build `FastConv2D` / `FastConv2DTranspose` by default for the DCGAN
+  shapes, so without this the "keras" networks would be the fast ones.)
   """
+
+  def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
+    return keras.layers.Conv2D(
+        filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
+        kernel_initializer=common.kernel_initializer(), name=name)
 
   def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None):
     return keras.layers.Conv2DTranspose(
         filters, kernel_size, strides=strides, padding=padding,
         kernel_initializer=common.kernel_initializer(), name=name)
 
-  with mock.patch.object(common, "conv2d_transpose", conv2d_transpose):
+  with mock.patch.object(common, "conv2d", conv2d), \
+       mock.patch.object(common, "conv2d_transpose", conv2d_transpose):
     yield
 
 

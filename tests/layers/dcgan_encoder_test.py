@@ -1,10 +1,15 @@
 """Tests of `tfgen.layers.dcgan_encoder.DCGANEncoder`."""
 
+from unittest import mock
+
 from absl.testing import parameterized
+import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgen.layers import common
 from tfgen.layers.dcgan_encoder import DCGANEncoder
+from tfgen.layers.fast_conv import FastConv2D
 
 
 def _num_trainable(layer):
@@ -37,6 +42,41 @@ class DCGANEncoderTest(tf.test.TestCase, parameterized.TestCase):
     expected = [(batch, image_size // 2**(i + 1), image_size // 2**(i + 1), base_filters * m)
                 for i, m in enumerate(multipliers)]
     self.assertEqual([tuple(s.shape) for s in skips], expected)
+
+  @parameterized.named_parameters(("eager", False), ("xla", True))
+  def test_fast_convolutions_compute_what_keras_computes(self, jit_compile):
+    # The downsampling convs are `FastConv2D`s; with the weights of an encoder built from
+    # Keras's `Conv2D` they give the same outputs, skips and gradients.
+    def keras_conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
+      return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                                 use_bias=use_bias, name=name)
+
+    fast = DCGANEncoder(output_dim=6, base_filters=4)
+    with mock.patch.object(common, "conv2d", keras_conv2d):
+      reference = DCGANEncoder(output_dim=6, base_filters=4)
+    self.assertTrue(all(isinstance(conv, FastConv2D) for conv, _, _ in fast.blocks))
+    self.assertFalse(any(isinstance(conv, FastConv2D) for conv, _, _ in reference.blocks))
+    frames = tf.random.stateless_uniform((3, 64, 64, 1), seed=(1, 2))
+    fast.build(frames.shape)
+    reference.build(frames.shape)
+    reference.set_weights(fast.get_weights())
+
+    def run(encoder):
+      def step(x):
+        with tf.GradientTape() as tape:
+          tape.watch(x)
+          h, skips = encoder(x, training=True)
+          loss = tf.reduce_sum(h**2) + sum(tf.reduce_mean(s**2) for s in skips)
+        return (h, skips), tape.gradient(loss, [x] + encoder.trainable_variables)
+      return tf.function(step, jit_compile=jit_compile)(frames)
+
+    (h_fast, skips_fast), grads_fast = run(fast)
+    (h_ref, skips_ref), grads_ref = run(reference)
+    self.assertAllClose(h_fast, h_ref, atol=1e-5)
+    for s_fast, s_ref in zip(skips_fast, skips_ref):
+      self.assertAllClose(s_fast, s_ref, atol=1e-5)
+    for g_fast, g_ref in zip(grads_fast, grads_ref):
+      self.assertAllClose(g_fast, g_ref, atol=1e-4, rtol=1e-4)
 
   def test_config_round_trip(self):
     encoder = DCGANEncoder(output_dim=7, image_size=128, base_filters=3,
