@@ -45,8 +45,9 @@ class DCGANEncoderTest(tf.test.TestCase, parameterized.TestCase):
 
   @parameterized.named_parameters(("eager", False), ("xla", True))
   def test_fast_convolutions_compute_what_keras_computes(self, jit_compile):
-    # The downsampling convs are `FastConv2D`s; with the weights of an encoder built from
-    # Keras's `Conv2D` they give the same outputs, skips and gradients.
+    # The downsampling convs are `FastConv2D`s (space-to-depth under XLA); with the weights
+    # of an encoder built from Keras's `Conv2D` they give the same outputs, skips and
+    # gradients.
     def keras_conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
       return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
                                  use_bias=use_bias, name=name)

@@ -63,6 +63,15 @@ class FastConv2DTest(tf.test.TestCase, parameterized.TestCase):
     for name, a, e in zip(("output", "d_input", "d_kernel", "d_bias"), actual, expected):
       self.assertLess(_relative_error(a, e), 1e-4, msg=name)
 
+  @parameterized.named_parameters(("graph", False, False), ("xla", True, True))
+  def test_auto_uses_space_to_depth_only_under_xla(self, jit_compile, expect_s2d):
+    _, fast = _pair(5, 3, formulation="auto")
+    fn = tf.function(lambda x: fast(x), jit_compile=jit_compile)  # pylint: disable=unnecessary-lambda
+    graph = fn.get_concrete_function(tf.TensorSpec((2, 8, 8, 3), tf.float32)).graph
+    op_types = {op.type for op in graph.get_operations()}
+    self.assertEqual("SpaceToDepth" in op_types, expect_s2d, sorted(op_types))
+    self.assertFalse(fast_conv.in_xla_context())
+
   @parameterized.parameters(*[(f,) for f in fast_conv.FORMULATIONS])
   def test_mixed_bfloat16_close_to_keras(self, formulation):
     reference, fast = _pair(6, 8, formulation=formulation, dtype="mixed_bfloat16")

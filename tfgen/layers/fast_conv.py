@@ -8,11 +8,12 @@ The 2x2 kernel over `4 * in_channels` channels is the 4x4 kernel regrouped,
 pass and, above all, the input gradient (a stride-2 `Conv2DBackpropInput` for the plain
 form, slow on x86 CPUs) become stride-1 convolutions.
 
-Measured (benchmarks/conv_formulations.py, 2-core AVX2 EPYC, batch 240, float32, fwd +
-bwd w.r.t. input and kernel): without XLA it is only faster at the first DCGAN-64 layer
-(64x64x1 -> 32x32x64: 0.35 s vs 0.47 s) and 1.05-1.9x slower at the inner ones, the whole
-encoder about even (3.40 s vs 3.33 s); under XLA, which the training step uses by default,
-the whole encoder trains in 1.83 s instead of 2.51 s. So `common.conv2d` builds this layer
+Measured (benchmarks/conv_formulations.py --whole, 2-core AVX2 EPYC, batch 240, float32,
+fwd + bwd w.r.t. input and kernel, quiet machine): the whole DCGAN-64 encoder trains in
+2.17 s with it against 2.62 s with Keras's `Conv2D` under XLA (the default training step),
+but in 3.82 s against 3.25 s without XLA (per layer it only wins at the first one there,
+64x64x1 -> 32x32x64). So the default formulation "auto" uses it when the call is traced
+for XLA (`in_xla_context`) and `tf.nn.conv2d` otherwise; `common.conv2d` builds this layer
 for every 4x4 stride-2 "same" convolution.
 
 `FastConv2D` subclasses `keras.layers.Conv2D`: same variables, names, initialisers, config
@@ -21,8 +22,20 @@ and parameter count; only `call` differs. Other configurations fall back to Kera
 
 import keras
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
 
-FORMULATIONS = ("s2d", "reference")
+FORMULATIONS = ("auto", "s2d", "reference")
+
+
+def in_xla_context():
+  """Whether ops built now are compiled by XLA (inside a `tf.function(jit_compile=True)`).
+
+  Uses TF's internal `control_flow_util` (what TF's own ops consult for the same question);
+  False in eager mode and in ordinary graphs.
+  """
+  if tf.executing_eagerly():
+    return False
+  return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 def _s2d_kernel(kernel):
@@ -60,7 +73,12 @@ def conv_reference(x, kernel):
   return tf.nn.conv2d(x, kernel, 2, "SAME")
 
 
-_FUNCTIONS = {"s2d": conv_s2d, "reference": conv_reference}
+def conv_auto(x, kernel):
+  """`conv_s2d` when traced for XLA, else `conv_reference` (see the module doc)."""
+  return conv_s2d(x, kernel) if in_xla_context() else conv_reference(x, kernel)
+
+
+_FUNCTIONS = {"auto": conv_auto, "s2d": conv_s2d, "reference": conv_reference}
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
@@ -74,8 +92,8 @@ class FastConv2D(keras.layers.Conv2D):
 
   Args:
     filters, kernel_size, ...: as `keras.layers.Conv2D`.
-    formulation: str, one of `FORMULATIONS`: "s2d" (default, `space_to_depth` + 2x2 conv)
-      or "reference" (`tf.nn.conv2d`).
+    formulation: str, one of `FORMULATIONS`: "auto" (default: "s2d" under XLA, else
+      "reference"), "s2d" (`space_to_depth` + 2x2 conv) or "reference" (`tf.nn.conv2d`).
 
   Call arguments:
     inputs: `(batch, h, w, in_channels)`.
@@ -84,7 +102,7 @@ class FastConv2D(keras.layers.Conv2D):
     `(batch, h / 2, w / 2, filters)` for the fast configuration.
   """
 
-  def __init__(self, filters, kernel_size, formulation="s2d", **kwargs):
+  def __init__(self, filters, kernel_size, formulation="auto", **kwargs):
     super().__init__(filters, kernel_size, **kwargs)
     if formulation not in FORMULATIONS:
       raise ValueError(f"Unknown formulation {formulation!r}; valid: {FORMULATIONS}.")
