@@ -49,7 +49,7 @@ class FastConv2DTransposeTest(tf.test.TestCase, parameterized.TestCase):
 
   @parameterized.product(
       formulation=fast_conv_transpose.FORMULATIONS,
-      shape=[(2, 4, 4, 8, 5), (3, 5, 7, 3, 1), (1, 8, 6, 16, 4)],
+      shape=[(2, 4, 4, 8, 5), (3, 5, 7, 3, 1), (1, 8, 6, 16, 4), (2, 12, 10, 4, 3)],
       jit_compile=[False, True])
   def test_matches_keras(self, formulation, shape, jit_compile):
     batch, h, w, in_channels, filters = shape
