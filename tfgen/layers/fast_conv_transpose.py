@@ -152,8 +152,8 @@ def conv_transpose(x, kernel, forward="phase", kernel_grad="phase"):
   `conv2d_transpose` computes, whereas autodiff of the phase form is 4 slower
   `Conv2DBackpropInput`). Traced for XLA it is computed in `fast_conv`'s space-to-depth
   form, and then "reference" / "reference" also takes this path: the whole DCGAN-64
-  decoder trains ~8% faster under XLA that way (4.18 s against 4.54 s fwd + bwd at batch
-  240, 2-core AVX2).
+  decoder trains 1-8% faster under XLA that way (`benchmarks/decoder_xla_variants.py`,
+  batch 240, 2-core AVX2; within the machine's noise).
 
   Args:
     x: `(batch, h, w, in_channels)`.
