@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import statistics
 import time
-from unittest import mock
 
 import keras
 import tensorflow as tf
@@ -96,48 +95,6 @@ def bench_layers(args):
   return results
 
 
-@contextlib.contextmanager
-def _fast_factories():
-  """Patches `common.conv2d` / `common.conv2d_transpose` to build the fast layers."""
-
-  def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
-    return fast_conv.FastConv2D(
-        filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
-        kernel_initializer=common.kernel_initializer(), name=name)
-
-  def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None):
-    return fast_conv_transpose.FastConv2DTranspose(
-        filters, kernel_size, strides=strides, padding=padding,
-        kernel_initializer=common.kernel_initializer(), name=name)
-
-  with mock.patch.object(common, "conv2d", conv2d), \
-       mock.patch.object(common, "conv2d_transpose", conv2d_transpose):
-    yield
-
-
-@contextlib.contextmanager
-def _keras_factories():
-  """Patches `common.conv2d` / `common.conv2d_transpose` to build Keras's own layers.
-
-  (The factories build `FastConv2D` / `FastConv2DTranspose` by default for the DCGAN
-  shapes, so without this the "keras" networks would be the fast ones.)
-  """
-
-  def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
-    return keras.layers.Conv2D(
-        filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
-        kernel_initializer=common.kernel_initializer(), name=name)
-
-  def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None):
-    return keras.layers.Conv2DTranspose(
-        filters, kernel_size, strides=strides, padding=padding,
-        kernel_initializer=common.kernel_initializer(), name=name)
-
-  with mock.patch.object(common, "conv2d", conv2d), \
-       mock.patch.object(common, "conv2d_transpose", conv2d_transpose):
-    yield
-
-
 def bench_whole(args):
   """Whole DCGAN-64 decoder / encoder fwd+bwd; returns {(net, policy, xla, impl): s}."""
   from tfgen.layers.dcgan_decoder import DCGANDecoder  # pylint: disable=g-import-not-at-top
@@ -151,7 +108,8 @@ def bench_whole(args):
   for policy in args.policies:
     keras.mixed_precision.set_dtype_policy(policy)
     for impl in ("keras", "fast"):
-      with _fast_factories() if impl == "fast" else _keras_factories():
+      # tfgen's factories build the fast layers for the DCGAN shapes by default.
+      with contextlib.nullcontext() if impl == "fast" else common.keras_layers():
         nets = {"decoder": DCGANDecoder(), "encoder": DCGANEncoder()}
       for net_name, net in nets.items():
         if net_name not in args.nets:

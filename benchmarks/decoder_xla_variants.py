@@ -10,7 +10,7 @@ the variants are timed interleaved in one process, `--repeats` times, and the me
   inputs, phase kernel gradient at 4x4, and under XLA the input gradient as the
   space-to-depth conv of `tfgen/layers/fast_conv.py`);
 - `tf_input_grad`: the same, with the input gradient as TF's `conv2d(dy, kernel, 2, "SAME")`
-  (what tfgen did before);
+  (`conv_transpose(..., input_grad="reference")`, what tfgen did before);
 - `phase_4x4_only`, `never_phase`: other choices of `auto_choice` (phase forward only at 4x4,
   or never).
 
@@ -18,6 +18,7 @@ The last line is `default_vs_tf_input_grad=<ratio>` (tf_input_grad time / defaul
 """
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -32,22 +33,6 @@ from tfgen.layers import fast_conv_transpose  # pylint: disable=wrong-import-pos
 from tfgen.layers.dcgan_decoder import DCGANDecoder  # pylint: disable=wrong-import-position
 
 
-def _tf_input_grad_conv_transpose(x, kernel, forward="phase", kernel_grad="phase"):
-  """`fast_conv_transpose.conv_transpose` with TF's stride-2 conv as the input gradient."""
-  forward_fn = {"phase": fast_conv_transpose.conv_transpose_phase,
-                "reference": fast_conv_transpose.conv_transpose_reference}[forward]
-  kernel_grad_fn = {"phase": fast_conv_transpose._kernel_grad_phase,  # pylint: disable=protected-access
-                    "reference": fast_conv_transpose._kernel_grad_reference}[kernel_grad]  # pylint: disable=protected-access
-
-  @tf.custom_gradient
-  def run(x, kernel):
-    def grad(dy):
-      return tf.nn.conv2d(dy, kernel, 2, "SAME"), kernel_grad_fn(x, dy, kernel)
-    return forward_fn(x, kernel), grad
-
-  return run(x, kernel)
-
-
 def _auto(max_phase_pixels):
   def choice(h, w):
     return ("phase" if h * w <= max_phase_pixels else "reference",
@@ -57,7 +42,8 @@ def _auto(max_phase_pixels):
 
 VARIANTS = {
     "default": {},
-    "tf_input_grad": {"conv_transpose": _tf_input_grad_conv_transpose},
+    "tf_input_grad": {"conv_transpose": functools.partial(
+        fast_conv_transpose.conv_transpose, input_grad="reference")},
     "phase_4x4_only": {"auto_choice": _auto(16)},
     "never_phase": {"auto_choice": _auto(0)},
 }

@@ -1,9 +1,6 @@
 """Tests of `tfgen.layers.dcgan_encoder.DCGANEncoder`."""
 
-from unittest import mock
-
 from absl.testing import parameterized
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -48,12 +45,8 @@ class DCGANEncoderTest(tf.test.TestCase, parameterized.TestCase):
     # The downsampling convs are `FastConv2D`s (space-to-depth under XLA); with the weights
     # of an encoder built from Keras's `Conv2D` they give the same outputs, skips and
     # gradients.
-    def keras_conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):
-      return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
-                                 use_bias=use_bias, name=name)
-
     fast = DCGANEncoder(output_dim=6, base_filters=4)
-    with mock.patch.object(common, "conv2d", keras_conv2d):
+    with common.keras_layers():
       reference = DCGANEncoder(output_dim=6, base_filters=4)
     self.assertTrue(all(isinstance(conv, FastConv2D) for conv, _, _ in fast.blocks))
     self.assertFalse(any(isinstance(conv, FastConv2D) for conv, _, _ in reference.blocks))

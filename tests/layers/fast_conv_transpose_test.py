@@ -63,6 +63,31 @@ class FastConv2DTransposeTest(tf.test.TestCase, parameterized.TestCase):
     for name, a, e in zip(("output", "d_input", "d_kernel", "d_bias"), actual, expected):
       self.assertLess(_relative_error(a, e), 1e-4, msg=name)
 
+  @parameterized.product(
+      forward=["phase", "reference"], kernel_grad=["phase", "reference"],
+      input_grad=["auto", "reference"], jit_compile=[False, True])
+  def test_conv_transpose_gradients_match_tf(self, forward, kernel_grad, input_grad,
+                                             jit_compile):
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=(2, 6, 4, 3)), tf.float32)
+    kernel = tf.constant(rng.normal(size=(4, 4, 5, 3)), tf.float32)
+    dy = tf.constant(rng.normal(size=(2, 12, 8, 5)), tf.float32)
+
+    def gradients(fn):
+      @tf.function(jit_compile=jit_compile)
+      def run(x, kernel):
+        with tf.GradientTape() as tape:
+          tape.watch([x, kernel])
+          y = fn(x, kernel)
+        return [y] + tape.gradient(y, [x, kernel], output_gradients=dy)
+      return [t.numpy() for t in run(x, kernel)]
+
+    expected = gradients(fast_conv_transpose.conv_transpose_reference)
+    actual = gradients(lambda x, k: fast_conv_transpose.conv_transpose(
+        x, k, forward, kernel_grad, input_grad))
+    for name, a, e in zip(("output", "d_input", "d_kernel"), actual, expected):
+      self.assertLess(_relative_error(a, e), 1e-4, msg=name)
+
   @parameterized.parameters(*[(f,) for f in fast_conv_transpose.FORMULATIONS])
   def test_mixed_bfloat16_close_to_keras(self, formulation):
     reference, fast = _pair(6, 8, formulation=formulation, dtype="mixed_bfloat16")

@@ -6,9 +6,29 @@ PyTorch's batch norm uses momentum 0.1 on the *new* statistic and epsilon 1e-5, 
 is Keras's `momentum=0.9, epsilon=1e-5`.
 """
 
+import contextlib
+
 import keras
 
 KERNEL_STDDEV = 0.02
+
+# Set by `keras_layers()`: the factories below then build Keras's own conv layers.
+_plain_keras = False
+
+
+@contextlib.contextmanager
+def keras_layers():
+  """Within it, `conv2d` / `conv2d_transpose` build Keras's own `Conv2D` / `Conv2DTranspose`.
+
+  For benchmarks and parity tests that compare tfgen's faster layers (same variables)
+  against Keras's computation.
+  """
+  global _plain_keras
+  previous, _plain_keras = _plain_keras, True
+  try:
+    yield
+  finally:
+    _plain_keras = previous
 
 
 def kernel_initializer():
@@ -38,10 +58,11 @@ def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=
 
   The DCGAN downsampling convolution (4x4, stride 2, "same") is a `FastConv2D`: same
   variables and function, computed as `space_to_depth` + a stride-1 2x2 conv, which under
-  XLA (the default training step) trains the whole DCGAN-64 encoder ~27% faster on CPU
-  (`benchmarks/conv_formulations.py --whole`). Other shapes are Keras's `Conv2D`.
+  XLA (the default training step) trains the whole DCGAN-64 encoder 17-27% faster on CPU
+  (`benchmarks/conv_formulations.py --whole`). Other shapes, and any call inside
+  `keras_layers()`, are Keras's `Conv2D`.
   """
-  if kernel_size == 4 and strides == 2 and padding == "same":
+  if kernel_size == 4 and strides == 2 and padding == "same" and not _plain_keras:
     from tfgen.layers import fast_conv  # pylint: disable=g-import-not-at-top
     cls = fast_conv.FastConv2D
   else:
@@ -55,12 +76,15 @@ def conv2d_transpose(filters, kernel_size, strides=1, padding="same", name=None)
 
   `FastConv2DTranspose` has the same variables and computes the same function; its
   4x4 / stride 2 / "same" path avoids TensorFlow's slow CPU kernel at small spatial sizes
-  (`benchmarks/conv_formulations.py`).
+  (`benchmarks/conv_formulations.py`). Inside `keras_layers()` it is Keras's own layer.
   """
-  from tfgen.layers import fast_conv_transpose  # pylint: disable=g-import-not-at-top
-  return fast_conv_transpose.FastConv2DTranspose(
-      filters, kernel_size, strides=strides, padding=padding,
-      kernel_initializer=kernel_initializer(), name=name)
+  if _plain_keras:
+    cls = keras.layers.Conv2DTranspose
+  else:
+    from tfgen.layers import fast_conv_transpose  # pylint: disable=g-import-not-at-top
+    cls = fast_conv_transpose.FastConv2DTranspose
+  return cls(filters, kernel_size, strides=strides, padding=padding,
+             kernel_initializer=kernel_initializer(), name=name)
 
 
 def dense(units, name=None, dtype=None):

@@ -144,7 +144,7 @@ def _kernel_grad_reference(x, dy, kernel):
       padding="SAME")
 
 
-def conv_transpose(x, kernel, forward="phase", kernel_grad="phase"):
+def conv_transpose(x, kernel, forward="phase", kernel_grad="phase", input_grad="auto"):
   """4x4 stride-2 "same" transposed conv with a chosen forward and kernel gradient.
 
   The input gradient is always `conv2d(dy, kernel, 2, "SAME")`, the adjoint of the
@@ -162,12 +162,17 @@ def conv_transpose(x, kernel, forward="phase", kernel_grad="phase"):
       (`tf.nn.conv2d_transpose`).
     kernel_grad: "phase" (4 stride-1 `Conv2DBackpropFilter` on the phases of `dy`) or
       "reference" (one stride-2 `Conv2DBackpropFilter`).
+    input_grad: "auto" (space-to-depth under XLA, else TF's conv) or "reference" (TF's
+      stride-2 conv always; what tfgen did before, kept for the benchmark).
 
   Returns:
     `(batch, 2h, 2w, filters)`.
   """
-  if forward == "reference" and kernel_grad == "reference" and not fast_conv.in_xla_context():
-    return conv_transpose_reference(x, kernel)
+  input_grad_fn = {"auto": fast_conv.conv_auto, "reference": fast_conv.conv_reference}[
+      input_grad]
+  if (forward == "reference" and kernel_grad == "reference"
+      and (input_grad == "reference" or not fast_conv.in_xla_context())):
+    return conv_transpose_reference(x, kernel)  # TF's autodiff computes the same gradients.
   forward_fn = {"phase": conv_transpose_phase, "reference": conv_transpose_reference}[forward]
   kernel_grad_fn = {"phase": _kernel_grad_phase, "reference": _kernel_grad_reference}[
       kernel_grad]
@@ -175,7 +180,7 @@ def conv_transpose(x, kernel, forward="phase", kernel_grad="phase"):
   @tf.custom_gradient
   def run(x, kernel):
     def grad(dy):
-      return fast_conv.conv_auto(dy, kernel), kernel_grad_fn(x, dy, kernel)
+      return input_grad_fn(dy, kernel), kernel_grad_fn(x, dy, kernel)
     return forward_fn(x, kernel), grad
 
   return run(x, kernel)
