@@ -23,6 +23,35 @@ def test_data_dir():
   return os.environ.get("TFGEN_TEST_DATA")
 
 
+def float_tolerance(scale, accumulation_length, dtype="float32", factor=16.0):
+  """The absolute tolerance for comparing two computations of the same float result.
+
+  The one rule every numerical comparison of tfgen's tests follows. Two implementations of
+  the same sums of products (a convolution, a matmul, a batch-norm reduction, their
+  gradients) that accumulate in different orders or kernels (XLA or not, oneDNN's AVX2 or
+  AVX-512 code paths, one device or two) differ by rounding. A sum of `n` terms of
+  magnitude `s` carries an error of about `eps * sqrt(n) * s` (rounding errors add like a
+  random walk; `eps` is the dtype's machine epsilon). So the tolerance is
+
+      factor * eps(dtype) * sqrt(accumulation_length) * scale
+
+  with:
+    scale: the magnitude of what is compared: the largest |value| of the whole expected
+      tensor (not of each element: an element that is small because its terms cancelled
+      carries the absolute error of those terms), or, for a quantity whose true value is 0
+      by cancellation (a conv bias feeding a batch norm), the magnitude of the terms summed.
+    accumulation_length: the longest reduction the compared values depend on, e.g.
+      batch x height x width for a weight gradient or a batch norm over those axes,
+      kernel_h x kernel_w x in_channels for a convolution's output.
+    factor: headroom over the random-walk estimate (measured errors are 2-5x it across
+      chains of layers on AVX2 and AVX-512 CPUs); a real bug, such as a 0.1% error in one
+      layer, is still ~10x above the tolerance at the default.
+  """
+  eps = float(np.finfo(np.dtype(tf.as_dtype(dtype).as_numpy_dtype)).eps) \
+      if tf.as_dtype(dtype) != tf.bfloat16 else 2.0**-7
+  return factor * eps * float(np.sqrt(max(accumulation_length, 1))) * float(scale)
+
+
 def count_parameters(layer):
   return int(sum(np.prod(v.shape) for v in layer.trainable_variables))
 
@@ -34,6 +63,25 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
     super().setUp()
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy("float32")
+
+  def assertCloseForAccumulation(self, actual, expected, accumulation_length, scale=None,
+                                 dtype="float32", factor=16.0, msg=None):
+    """`actual` equals `expected` within `float_tolerance` (the rule above).
+
+    `scale` defaults to the largest |expected| of the tensor.
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    self.assertEqual(actual.shape, expected.shape, msg)
+    if scale is None:
+      scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    tolerance = float_tolerance(scale, accumulation_length, dtype=dtype, factor=factor)
+    error = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
+    self.assertLessEqual(
+        error, tolerance,
+        f"{msg + ': ' if msg else ''}max |actual - expected| = {error:.3g} exceeds the "
+        f"tolerance {tolerance:.3g} (scale {scale:.3g}, accumulation length "
+        f"{accumulation_length}, {dtype})")
 
   def make_temp_dir(self):
     """A fresh directory (works under pytest, where absl flags are not parsed)."""
