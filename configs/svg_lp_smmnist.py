@@ -65,6 +65,8 @@ def get_config(variant=None):
       base_filters=64,
       lstm_init="pytorch",
       synchronized_batch_norm=True,
+      # PyTorch's running variance (unbiased); "biased" is Keras's rule.
+      batch_norm_moving_variance="unbiased",
       seed=1,
   ))
 
@@ -88,7 +90,9 @@ def get_config(variant=None):
       beta1=0.9,
       beta2=0.999,
       seed=1,
-      precision="float32",  # or "mixed_bfloat16", "mixed_float16".
+      # Or "mixed_bfloat16", "mixed_float16", or "auto" (bfloat16 where the hardware has
+      # it: AVX512_BF16/AMX CPUs, GPUs of compute capability >= 8.0; float32 elsewhere).
+      precision="float32",
       # XLA over the whole step (one device; under MirroredStrategy the trainer runs
       # without it). ~1.7x faster steps on a CPU for ~90 s of compilation.
       jit_compile=True,

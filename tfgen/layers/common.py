@@ -41,16 +41,43 @@ def gamma_initializer():
   return keras.initializers.RandomNormal(mean=1.0, stddev=KERNEL_STDDEV)
 
 
-def batch_norm(name=None, synchronized=True, axis=-1):
-  """Batch norm with PyTorch's defaults and the reference initialisation.
+_batch_norm_moving_variance = "unbiased"
 
-  `synchronized=True` all-reduces the batch statistics across replicas under a
-  `tf.distribute` strategy, so a global batch split over N devices normalises exactly as
-  it would on one device (and is an ordinary batch norm on one device).
+
+@contextlib.contextmanager
+def batch_norm_moving_variance(rule):
+  """Within it, `batch_norm()` builds layers whose moving variance follows `rule`.
+
+  "unbiased" (PyTorch, the default) or "biased" (Keras). Models take the rule as a plain
+  constructor argument and build their sub-layers inside this scope, so the encoders and
+  decoders need no argument of their own for it.
   """
-  return keras.layers.BatchNormalization(
+  from tfgen.layers import batch_normalization  # pylint: disable=g-import-not-at-top
+  if rule not in batch_normalization.MOVING_VARIANCE_RULES:
+    raise ValueError(f"Unknown batch-norm moving variance rule {rule!r}; valid: "
+                     f"{', '.join(repr(r) for r in batch_normalization.MOVING_VARIANCE_RULES)}.")
+  global _batch_norm_moving_variance
+  previous, _batch_norm_moving_variance = _batch_norm_moving_variance, rule
+  try:
+    yield
+  finally:
+    _batch_norm_moving_variance = previous
+
+
+def batch_norm(name=None, synchronized=True, axis=-1):
+  """Batch norm as PyTorch computes it, with the reference initialisation.
+
+  A `tfgen.layers.batch_normalization.BatchNormalization`: PyTorch's momentum (0.1 on the
+  new statistic = Keras's 0.9) and epsilon (1e-5), the unbiased moving variance (or the
+  rule of the enclosing `batch_norm_moving_variance` scope) and two-pass statistics.
+  `synchronized=True` computes the batch statistics over the global batch when a
+  `tf.distribute` strategy has several replicas, so a global batch split over N devices
+  normalises as it would on one device; on one replica it is an ordinary batch norm.
+  """
+  from tfgen.layers import batch_normalization  # pylint: disable=g-import-not-at-top
+  return batch_normalization.BatchNormalization(
       axis=axis, momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_initializer(),
-      synchronized=synchronized, name=name)
+      synchronized=synchronized, moving_variance=_batch_norm_moving_variance, name=name)
 
 
 def conv2d(filters, kernel_size, strides=1, padding="same", name=None, use_bias=True):

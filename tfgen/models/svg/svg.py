@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfgen.layers import codecs
+from tfgen.layers import common
 from tfgen.layers.gaussian_lstm import GaussianLSTM
 from tfgen.layers.lstm_predictor import LSTMPredictor
 
@@ -50,7 +51,10 @@ class SVG(keras.Model):
       (the previous frame; the reference's `--last_frame_skip`).
     base_filters: int, encoder/decoder width (64 in the reference; tests shrink it).
     lstm_init: str, "pytorch" or "keras", see `EmbeddedLSTM`.
-    synchronized_batch_norm: bool, batch statistics over the global batch across replicas.
+    synchronized_batch_norm: bool, batch statistics over the global batch when a strategy
+      has several replicas.
+    batch_norm_moving_variance: str, "unbiased" (PyTorch's running variance, default) or
+      "biased" (Keras's rule); see `tfgen.layers.batch_normalization`.
     seed: int, base of the stateless seeds of the training noise.
 
   Call arguments:
@@ -69,7 +73,8 @@ class SVG(keras.Model):
                g_dim=128, z_dim=10, rnn_size=256, predictor_layers=2, posterior_layers=1,
                prior_layers=1, num_context_frames=5, num_future_frames=10, beta=1e-4,
                skip_mode="last_context", base_filters=64, lstm_init="pytorch",
-               synchronized_batch_norm=True, seed=1, **kwargs):
+               synchronized_batch_norm=True, batch_norm_moving_variance="unbiased", seed=1,
+               **kwargs):
     super().__init__(**kwargs)
     if prior not in PRIORS:
       raise ValueError(f"Unknown prior {prior!r}; valid: {', '.join(PRIORS)}.")
@@ -95,11 +100,13 @@ class SVG(keras.Model):
     self.base_filters = base_filters
     self.lstm_init = lstm_init
     self.synchronized_batch_norm = synchronized_batch_norm
+    self.batch_norm_moving_variance = batch_norm_moving_variance
     self.seed = seed
 
-    self.encoder, self.decoder = codecs.encoder_decoder(
-        architecture, image_size=image_size, output_dim=g_dim, channels=channels,
-        base_filters=base_filters, synchronized_batch_norm=synchronized_batch_norm)
+    with common.batch_norm_moving_variance(batch_norm_moving_variance):
+      self.encoder, self.decoder = codecs.encoder_decoder(
+          architecture, image_size=image_size, output_dim=g_dim, channels=channels,
+          base_filters=base_filters, synchronized_batch_norm=synchronized_batch_norm)
     self.frame_predictor = LSTMPredictor(
         output_dim=g_dim, hidden_size=rnn_size, num_layers=predictor_layers,
         lstm_init=lstm_init, name="frame_predictor")
@@ -451,7 +458,8 @@ class SVG(keras.Model):
         prior_layers=self.prior_layers, num_context_frames=self.num_context_frames,
         num_future_frames=self.num_future_frames, beta=self.beta, skip_mode=self.skip_mode,
         base_filters=self.base_filters, lstm_init=self.lstm_init,
-        synchronized_batch_norm=self.synchronized_batch_norm, seed=self.seed)
+        synchronized_batch_norm=self.synchronized_batch_norm,
+        batch_norm_moving_variance=self.batch_norm_moving_variance, seed=self.seed)
     return config
 
 
