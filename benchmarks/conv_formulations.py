@@ -178,6 +178,8 @@ def main():
   args.modes = args.modes.split(",")
   args.formulations = [f for f in args.formulations.split(",") if f]
   args.nets = args.nets.split(",")
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+  machine.print_header(lambda line: print(line, flush=True))
   print(f"TF {tf.__version__}, Keras {keras.__version__}, batch {args.batch}, "
         f"median of {args.repeats}", flush=True)
   layer_results = {} if args.no_layers else bench_layers(args)

@@ -54,6 +54,8 @@ def main():
   parser.add_argument("--batch", type=int, default=240)
   parser.add_argument("--repeats", type=int, default=3)
   args = parser.parse_args()
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+  machine.print_header(lambda line: print(line, flush=True))
   b = args.batch
   skips = [tf.random.uniform([b, 64 // 2**(i + 1), 64 // 2**(i + 1), 64 * m])
            for i, m in enumerate((1, 2, 4, 8))]

@@ -25,8 +25,13 @@ frame the vectorised path generated, must give the vectorised scores within 1e-4
 (`max_abs_diff_*`). Both sides' best-of-N means (reference selection) are printed too;
 they agree only statistically.
 
-Prints timings, `tfgen_sequences_per_second=`, `loop_sequences_per_second=` and, as the
-LAST line, `speedup=<float>` (loop time / tfgen time).
+Prints the machine and its measured matmul peaks first (`tfgen.utils.machine`), then
+timings, tfgen's FLOPs (TensorFlow's profiler on the scorer's graph) and FLOP/s,
+`tfgen_sequences_per_second=`, `loop_sequences_per_second=`, `speedup=` (loop time /
+tfgen time) and, as the LAST line, `fraction_of_float32_peak=<float>`: the FLOP/s of the
+evaluation over the machine's float32 matmul peak. That, not the speedup, is the yardstick:
+both sides must generate the same frames, so the speedup is capped by the loop's own
+compute efficiency.
 """
 
 import os
@@ -45,6 +50,7 @@ flags.DEFINE_integer("num_sequences", 2, "Test sequences scored.")
 flags.DEFINE_integer("num_future_frames", 10, "Predicted frames scored.")
 flags.DEFINE_bool("quick", False, "Without --workdir: the quick (narrow) SVG-LP.")
 flags.DEFINE_integer("seed", 0, "Seed of the samples.")
+flags.DEFINE_integer("peak_size", 2048, "Matrix size of the peak-FLOP/s measurement.")
 FLAGS = flags.FLAGS
 
 METRICS = ("ssim_legacy", "ssim_gaussian", "psnr")
@@ -77,7 +83,9 @@ def main(argv):
   from tfgen.evaluation import evaluate  # pylint: disable=g-import-not-at-top
   from tfgen.models import factory  # pylint: disable=g-import-not-at-top
   from tfgen.utils import config_loader  # pylint: disable=g-import-not-at-top
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
 
+  peaks = machine.print_header(size=FLAGS.peak_size)
   if FLAGS.workdir:
     config = evaluate.load_config(FLAGS.workdir)
     model, path = evaluate.load_model(FLAGS.workdir, config)
@@ -108,6 +116,12 @@ def main(argv):
   samples = out["samples"].numpy()
   tfgen_seconds = time.perf_counter() - start
   print(f"tfgen_seconds={tfgen_seconds:.3f}")
+  # Nominal FLOPs of the scorer's graph (sampling and metrics; the convolutions are nearly
+  # all of it), so the fraction below is a lower bound for the convolutions' own.
+  flops = machine.graph_flops(scorer.get_concrete_function(video, seed))
+  fraction = machine.fraction_of_peak(flops / tfgen_seconds, peaks)
+  print(f"tfgen_gflop={flops / 1e9:.1f} tfgen_gflop_per_second="
+        f"{flops / tfgen_seconds / 1e9:.1f}")
 
   # --- the per-sample loop with scikit-image metrics.
   @tf.function(input_signature=[
@@ -152,6 +166,7 @@ def main(argv):
   print(f"tfgen_sequences_per_second={num_sequences / tfgen_seconds:.4g}")
   print(f"loop_sequences_per_second={num_sequences / loop_seconds:.4g}")
   print(f"speedup={loop_seconds / tfgen_seconds:.3f}")
+  print(f"fraction_of_float32_peak={fraction:.3f}")
 
 
 if __name__ == "__main__":

@@ -128,6 +128,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+  machine.print_header(lambda line: print(line, flush=True))
   run(model=f.model, dataset=f.dataset, steps=f.steps, precision=f.precision,
       smoothing=f.smoothing, log_every=f.log_every, workdir=f.workdir,
       out=lambda line: print(line, flush=True))

@@ -45,6 +45,8 @@ def export_random_svg_lp(base):
 
 def main(argv):
   del argv
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+  machine.print_header()
   start = time.perf_counter()
   path = FLAGS.export_dir
   if path is None:

@@ -32,6 +32,8 @@ _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repeats; the median is repo
 
 def main(argv):
   del argv
+  from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+  machine.print_header()
   data_dir = _DATA_DIR.value or mnist.SHIPPED_PATH
   dataset = registry.build(
       "smmnist", "train", batch_size=_BATCH_SIZE.value, num_frames=_NUM_FRAMES.value,

@@ -27,7 +27,11 @@ are checked to have the same parameter counts as tfgen's reference-equivalent co
 (Keras LSTM cells have one bias vector where PyTorch's have two: 4 * rnn_size fewer
 parameters per cell). The two sides alternate repeat by repeat with the same step counts.
 
-Prints each repeat, the median seconds per step, `tfgen_sequences_per_second=`, with a
+Prints first the machine (CPU model, cores, flags, oneDNN) and its measured float32 and
+bfloat16 matmul peaks (`tfgen.utils.machine`, as `benchmarks/peak_flops.py`); then each
+repeat, the median seconds per step, each side's FLOPs per step (tfgen: TensorFlow's
+profiler on the step's graph; reference: `torch.utils.flop_counter` over one step), the
+FLOP/s reached and its fraction of the peak of the compute dtype, `tfgen_sequences_per_second=`, with a
 reference also `reference_sequences_per_second=` and `speedup=`, and, as the LAST line,
 `sequences_per_second=<float>` (tfgen's median).
 """
@@ -43,7 +47,7 @@ from absl import app
 from absl import flags
 
 MODELS = ("svg_lp", "svg_fp", "svg_det")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 
 
 def define_flags():
@@ -62,6 +66,7 @@ def define_flags():
   flags.DEFINE_integer("reference_threads", None,
                        "torch.set_num_threads for the reference; default: all cores.")
   flags.DEFINE_bool("quick", False, "Use the config's quick variant (narrow networks).")
+  flags.DEFINE_integer("peak_size", 2048, "Matrix size of the peak-FLOP/s measurement.")
 
 
 # ------------------------------------------------------------------------------ tfgen
@@ -109,6 +114,14 @@ class TfgenStep:
       return {m.name: m.result() for m in model.metrics}
 
     self._step = distributed_step
+    self._batch_spec = dataset.element_spec
+
+  def flops_per_step(self):
+    """Nominal FLOPs of one training step (the graph of `train_step`, before XLA)."""
+    import tensorflow as tf
+    from tfgen.utils import machine
+    return machine.graph_flops(
+        tf.function(self.model.train_step).get_concrete_function(self._batch_spec))
 
   def run(self, steps):
     """Runs `steps` training steps (data fetch included); returns the last metrics."""
@@ -271,6 +284,13 @@ class ReferenceStep:
       optimizer.step()
     return {"mse": mse.item() / self.num_frames, "kl": kld.item() / self.num_frames}
 
+  def flops_per_step(self):
+    """FLOPs of one reference step, counted by `torch.utils.flop_counter` (one step run)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+      self.run(1)
+    return int(counter.get_total_flops())
+
   def run(self, steps):
     metrics = {}
     for _ in range(steps):
@@ -291,11 +311,20 @@ def _time(step, steps):
 
 def run(model="svg_lp", dataset="smmnist", batch_size=16, precision="float32",
         jit_compile=True, warmup_steps=2, steps=4, repeats=3, reference_dir=None,
-        reference_threads=None, quick=False, out=print):
-  """Runs the benchmark, printing with `out`; returns {"tfgen": seq/s, "reference": ...}."""
+        reference_threads=None, quick=False, peak_size=2048, out=print):
+  """Runs the benchmark, printing with `out`; returns {"tfgen": seq/s, "reference": ...}.
+
+  Also returned: "tfgen_fraction_of_peak" (and the reference's): the FLOP/s reached over
+  the machine's measured matmul peak of the precision's compute dtype.
+  """
   if steps < 1 or repeats < 1 or warmup_steps < 0:
     raise ValueError("--steps and --repeats must be >= 1, --warmup_steps >= 0.")
   import numpy as np
+  from tfgen.utils import machine
+  peaks = machine.print_header(out, size=peak_size)
+  chosen = machine.resolve_precision(precision)
+  out(chosen.reason)
+  precision = chosen.policy
   config = load_config(model, dataset, batch_size, precision, jit_compile, quick)
   out(f"config: {model}/{dataset}{' (quick)' if quick else ''}, batch_size={batch_size}, "
       f"precision={precision}, jit_compile={jit_compile}, warmup_steps={warmup_steps}, "
@@ -344,12 +373,24 @@ def run(model="svg_lp", dataset="smmnist", batch_size=16, precision="float32",
         out(f"{name} repeat {repeat}: {seconds[name][-1]:.4f} s/step, "
             f"{batch_size / seconds[name][-1]:.2f} sequences/s")
 
+    flops = {"tfgen": tfgen.flops_per_step()}
+    if reference is not None:
+      flops["reference"] = reference.flops_per_step()
+
   results = {}
   for name in ("tfgen", "reference"):
     if seconds[name]:
       median = float(np.median(seconds[name]))
       results[name] = batch_size / median
       out(f"{name}_median_seconds_per_step={median:.4f}")
+      # The reference runs in float32 whatever tfgen's precision.
+      dtype = precision if name == "tfgen" else "float32"
+      fraction = machine.fraction_of_peak(flops[name] / median, peaks, dtype)
+      results[f"{name}_fraction_of_peak"] = fraction
+      out(f"{name}_gflop_per_step={flops[name] / 1e9:.2f} "
+          f"{name}_gflop_per_second={flops[name] / median / 1e9:.1f} "
+          f"{name}_fraction_of_{'bfloat16' if 'bfloat16' in dtype else 'float32'}"
+          f"_peak={fraction:.3f}")
   out(f"tfgen_sequences_per_second={results['tfgen']:.3f}")
   if "reference" in results:
     out(f"reference_sequences_per_second={results['reference']:.3f}")
@@ -365,7 +406,7 @@ def main(argv):
   run(model=f.model, dataset=f.dataset, batch_size=f.batch_size, precision=f.precision,
       jit_compile=f.jit_compile, warmup_steps=f.warmup_steps, steps=f.steps,
       repeats=f.repeats, reference_dir=f.reference_dir,
-      reference_threads=f.reference_threads, quick=f.quick,
+      reference_threads=f.reference_threads, quick=f.quick, peak_size=f.peak_size,
       out=lambda line: print(line, flush=True))
 
 

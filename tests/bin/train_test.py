@@ -60,6 +60,11 @@ class TrainBinaryTest(test_case.TestCase):
        "Unknown variant 'fast'; valid: None, 'quick', 'repro'"),
       ("quick_and_variant", ["--model=svg_lp", "--dataset=smmnist", "--quick",
                              "--variant=repro"], "--quick and --variant=repro contradict"),
+      ("unknown_precision", ["--model=svg_lp", "--dataset=smmnist", "--precision=fp8"],
+       "Unknown precision 'fp8'; valid: float32, mixed_bfloat16, mixed_float16, auto"),
+      ("unknown_precision_field", ["--model=svg_lp", "--dataset=smmnist",
+                                   "--config.train.precision=half"],
+       "Unknown precision 'half'; valid: float32, mixed_bfloat16, mixed_float16, auto"),
   )
   def test_bad_input_fails_before_training(self, args, message):
     workdir = self.make_temp_dir()

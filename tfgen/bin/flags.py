@@ -1,6 +1,7 @@
 """Flags shared by every tfgen binary, and the `--config.<field>=<value>` overrides.
 
-Every binary that trains or reads data has `--steps`, `--batch_size` and `--data_dir`;
+Every binary that trains or reads data has `--steps`, `--batch_size` and `--data_dir`
+(and `train` `--precision`);
 any other config field is set with `--config.<field>=<value>` (e.g.
 `--config.model.z_dim=16`, `--config.train.precision=mixed_bfloat16`). Overrides are
 checked against the config before any work: an unknown field or a value of the wrong
@@ -25,6 +26,14 @@ def define_data_flags():
   flags.DEFINE_string("data_dir", None,
                       "Where the data set lives (smmnist: a Keras-layout mnist.npz or its "
                       "folder; kth/bair: the output of tfgen.bin.prepare).")
+
+
+def define_precision_flag():
+  flags.DEFINE_string(
+      "precision", None,
+      "Training precision (config.train.precision): float32, mixed_bfloat16, mixed_float16, "
+      "or auto (mixed_bfloat16 on CPUs with AVX512_BF16/AMX and GPUs with bfloat16 units, "
+      "float32 elsewhere; the log says which and why).")
 
 
 def define_model_flags():
@@ -91,6 +100,11 @@ def resolve_config(model, dataset, quick=False, variant=None):
     config.train.batch_size = values.batch_size
   if values["data_dir"].value is not None:
     config.data.data_dir = values.data_dir
+  if "precision" in values and values["precision"].value is not None:
+    config.train.precision = values.precision
+  if config.get("train") is not None and "precision" in config.train:
+    from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
+    machine.resolve_precision(config.train.precision)  # Unknown: lists the valid ones.
   if config.train.steps < 1 or config.train.batch_size < 1:
     raise ValueError(f"steps and batch_size must be >= 1, got {config.train.steps} and "
                      f"{config.train.batch_size}.")

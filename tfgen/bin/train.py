@@ -13,6 +13,7 @@ from tfgen.bin import flags as tfgen_flags
 flags.DEFINE_string("workdir", None, "Where checkpoints, summaries and samples go.")
 tfgen_flags.define_model_flags()
 tfgen_flags.define_data_flags()
+tfgen_flags.define_precision_flag()
 FLAGS = flags.FLAGS
 
 

@@ -27,6 +27,7 @@ from tfgen.train import workdir as workdir_lib
 from tfgen.utils import config_loader
 from tfgen.utils import files
 from tfgen.utils import images
+from tfgen.utils import machine
 
 CONFIG_FILE = workdir_lib.CONFIG_FILE
 SUMMARY_FILE = "model_summary.json"
@@ -35,18 +36,36 @@ CHECKPOINT_DIR = workdir_lib.CHECKPOINT_DIR
 # Fields that may differ between a run and its resumption (everything else must match).
 _RESUMABLE_FIELDS = ("train.steps", "train.learning_rate", "train.log_every", "train.checkpoint_every",
                      "train.image_every", "train.max_checkpoints_to_keep", "data.data_dir",
-                     "train.num_image_sequences", "train.num_image_samples")
+                     "train.num_image_sequences", "train.num_image_samples",
+                     # Only how batch norm's moving variance is updated (runs before it
+                     # existed used Keras's rule): not a change of shapes or of the maths
+                     # of a training step.
+                     "model.batch_norm_moving_variance")
 
 
 class NonFiniteLossError(RuntimeError):
   """Raised when a training step produces a NaN or infinite loss."""
 
 
+def mirrored_strategy(devices=None):
+  """A `MirroredStrategy` whose collective keys do not collide with earlier ones.
+
+  Every `MirroredStrategy` numbers its collective all-reduces (synchronised batch norm)
+  from the same keys, and TensorFlow caches each key's tensor shape for the process: a
+  second strategy in one process (a notebook that trains twice, a test suite) whose first
+  all-reduce has another shape aborts with "Shape mismatch in the collective instance".
+  Each strategy made here starts from fresh keys (TensorFlow's test hook
+  `_collective_key_base`).
+  """
+  tf.distribute.MirroredStrategy._collective_key_base += 1000  # pylint: disable=protected-access
+  return tf.distribute.MirroredStrategy(devices)
+
+
 def default_strategy():
   """MirroredStrategy over every visible GPU when there are several, else one device."""
   gpus = tf.config.list_logical_devices("GPU")
   if len(gpus) > 1:
-    return tf.distribute.MirroredStrategy()
+    return mirrored_strategy()
   return tf.distribute.get_strategy()
 
 
@@ -134,6 +153,7 @@ class Trainer:
     if train.batch_size % replicas:
       raise ValueError(f"batch_size {train.batch_size} must be divisible by the number of "
                        f"replicas ({replicas}).")
+    machine.resolve_precision(train.precision)  # An unknown precision fails here, early.
     expected_frames = config.model.num_context_frames + config.model.num_future_frames
     if config.data.num_frames != expected_frames:
       raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
@@ -180,8 +200,10 @@ class Trainer:
   def train(self):
     """Runs (or resumes) training to `config.train.steps`; returns the last metrics."""
     train = self.config.train
+    precision = machine.resolve_precision(train.precision)
+    (logging.warning if precision.slow else logging.info)("%s", precision.reason)
     previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(train.precision)
+    keras.mixed_precision.set_global_policy(precision.policy)
     try:
       return self._train()
     finally:
