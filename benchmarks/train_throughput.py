@@ -1,16 +1,18 @@
 r"""Training throughput of a tfgen model, optionally against the official PyTorch code.
 
     python benchmarks/train_throughput.py --model=svg_lp --dataset=smmnist --batch_size=16 \
-        [--precision=mixed_bfloat16] [--jit_compile=true] [--warmup_steps=2 --steps=4 \
-        --repeats=3] [--reference_dir=/path/to/edenton/svg --reference_threads=2] [--quick]
+        [--precision=mixed_bfloat16|auto] [--jit_compile=auto|true|false] \
+        [--warmup_steps=2 --steps=4 --repeats=3] \
+        [--reference_dir=/path/to/edenton/svg --reference_threads=2] [--quick]
 
 tfgen side: the config comes from `config_loader.load(model, dataset)` with the batch
 size, precision and XLA flag overridden; the model, optimiser and step counter are built
 by `Trainer._build` under the precision policy, the data come from the trainer's own
 `tf.data` pipeline (`Trainer._dataset`, through `experimental_distribute_dataset`), and
 the timed step is the trainer's: one `tf.function` running the (XLA-compiled when
-`jit_compile`) `model.train_step`, bumping `examples_seen` and returning the metrics, which
-are read back to Python every step as the trainer does. Data fetch is included.
+`jit_compile` resolves to true: "auto" is XLA except on AVX-512 CPUs) `model.train_step`,
+bumping `examples_seen` and returning the metrics, which are read back to Python every
+step as the trainer does. Data fetch is included.
 
 Reference side (`--reference_dir`, a checkout of edenton/svg): the official modules are
 imported from that directory (`models.lstm`, `models.dcgan_64`; nothing of them is part of
@@ -19,7 +21,9 @@ for `--model=svg_fp`): per-frame encoder calls on x[i-1] and x[i], posterior, pr
 frame predictor stepped once per frame, MSE + beta * KL, backward, one Adam step per
 module, in float32 on the CPU with `torch.set_num_threads(--reference_threads)`. The
 reference was written for PyTorch 0.3 on CUDA; at run time only, `.cuda()` of tensors and
-modules is made a no-op (`Variable` still works as an identity wrapper). Its input batches
+modules is made a no-op (`Variable` still works as an identity wrapper). PyTorch must be
+installed (`pip install torch`); it is imported before TensorFlow (PyTorch 2.14's
+`torch._dynamo` segfaults when loaded after TensorFlow). Its input batches
 come from the same tfgen pipeline, converted to the reference's layout (a list over time of
 `(batch, channels, 64, 64)` tensors) before timing, so its data fetch costs it nothing
 (the official DataLoader prepares batches in 5 worker processes). The reference's modules
@@ -56,8 +60,9 @@ def define_flags():
   flags.DEFINE_enum("dataset", "smmnist", ["smmnist"], "Data set of the config.")
   flags.DEFINE_integer("batch_size", 16, "Global batch size.")
   flags.DEFINE_enum("precision", "float32", PRECISIONS, "Keras mixed-precision policy.")
-  flags.DEFINE_bool("jit_compile", True, "XLA-compile the training step "
-                    "(config.train.jit_compile); faster on CPU, see the module docstring.")
+  flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
+                    "XLA-compile the training step (config.train.jit_compile); auto: as the "
+                    "trainer chooses (tfgen.utils.machine.resolve_jit_compile).")
   flags.DEFINE_integer("warmup_steps", 2, "Untimed steps per side before timing.")
   flags.DEFINE_integer("steps", 4, "Timed steps per repeat.")
   flags.DEFINE_integer("repeats", 3, "Timed repeats per side; medians are reported.")
@@ -91,6 +96,7 @@ class TfgenStep:
   def __init__(self, config, workdir):
     import tensorflow as tf
     from tfgen.train import trainer as trainer_lib
+    from tfgen.utils import machine
     self.config = config
     self.trainer = trainer_lib.Trainer(config, workdir=workdir)
     strategy = self.trainer.strategy
@@ -102,11 +108,12 @@ class TfgenStep:
     self.iterator = iter(strategy.experimental_distribute_dataset(dataset))
 
     compiled_step = tf.function(model.train_step, jit_compile=True)
+    jit_compile, self.jit_reason = machine.resolve_jit_compile(train.jit_compile)
 
     @tf.function
     def distributed_step(batch):
       # The same step as `Trainer._train`'s `distributed_step`.
-      if train.jit_compile and strategy.num_replicas_in_sync == 1:
+      if jit_compile and strategy.num_replicas_in_sync == 1:
         compiled_step(batch)
       else:
         strategy.run(model.train_step, args=(batch,))
@@ -310,7 +317,7 @@ def _time(step, steps):
 
 
 def run(model="svg_lp", dataset="smmnist", batch_size=16, precision="float32",
-        jit_compile=True, warmup_steps=2, steps=4, repeats=3, reference_dir=None,
+        jit_compile="auto", warmup_steps=2, steps=4, repeats=3, reference_dir=None,
         reference_threads=None, quick=False, peak_size=2048, out=print):
   """Runs the benchmark, printing with `out`; returns {"tfgen": seq/s, "reference": ...}.
 
@@ -332,6 +339,7 @@ def run(model="svg_lp", dataset="smmnist", batch_size=16, precision="float32",
   with precision_policy(precision), tempfile.TemporaryDirectory() as workdir:
     build_start = time.perf_counter()
     tfgen = TfgenStep(config, workdir)
+    out(tfgen.jit_reason)
     out(f"tfgen parameters: {tfgen.summary['trainable_parameters']} "
         f"(total {tfgen.summary['total_trainable_parameters']})")
     reference = None
@@ -403,6 +411,11 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
+  if f.reference_dir:
+    # PyTorch (2.14) segfaults when `torch._dynamo` (imported by its optimisers) loads
+    # after TensorFlow in one process; loaded first, both work.
+    import torch  # pylint: disable=unused-import
+    import torch._dynamo  # pylint: disable=unused-import
   run(model=f.model, dataset=f.dataset, batch_size=f.batch_size, precision=f.precision,
       jit_compile=f.jit_compile, warmup_steps=f.warmup_steps, steps=f.steps,
       repeats=f.repeats, reference_dir=f.reference_dir,

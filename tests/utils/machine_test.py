@@ -72,6 +72,22 @@ class MachineTest(test_case.TestCase):
     self.assertEqual(chosen.policy, "mixed_bfloat16")
     self.assertIn("GPU", chosen.reason)
 
+  @mock.patch.object(machine, "_has_gpu", return_value=False)
+  def test_auto_jit_compile_follows_the_cpu(self, _):
+    use_xla, reason = machine.resolve_jit_compile("auto", _info(["avx2", "avx512f"]))
+    self.assertFalse(use_xla)
+    self.assertIn("AVX-512", reason)
+    self.assertTrue(machine.resolve_jit_compile("auto", _info(["avx2"]))[0])
+    for value, expected in ((True, True), (False, False), ("true", True), ("False", False)):
+      self.assertEqual(machine.resolve_jit_compile(value, _info(["avx512f"]))[0], expected)
+    with self.assertRaisesRegex(ValueError, "Unknown jit_compile 'xla'; valid: auto, true, "
+                                "false"):
+      machine.resolve_jit_compile("xla")
+
+  @mock.patch.object(machine, "_has_gpu", return_value=True)
+  def test_auto_jit_compile_on_a_gpu(self, _):
+    self.assertTrue(machine.resolve_jit_compile("auto", _info(["avx512f"]))[0])
+
   def test_unknown_precision_lists_the_valid_ones(self):
     with self.assertRaisesRegex(
         ValueError, "Unknown precision 'fp16'; valid: float32, mixed_bfloat16, "
