@@ -69,6 +69,8 @@ def _import_builders():
 
 _MODULES = (
     "tfgen.data.smmnist",
+    "tfgen.data.moving_mnist",
     "tfgen.data.kth",
     "tfgen.data.bair",
+    "tfgen.data.smallnorb",
 )
