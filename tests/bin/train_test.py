@@ -14,6 +14,14 @@ TINY_OVERRIDES = [
 ]
 
 
+DRNET_TINY_OVERRIDES = [
+    "--config.model.base_filters=2", "--config.model.content_dim=6",
+    "--config.model.pose_dim=3", "--config.model.sd_nf=5", "--config.data.num_frames=5",
+    "--config.data.max_offset=2", "--config.train.log_every=1",
+    "--config.train.checkpoint_every=2", "--config.train.num_image_sequences=2",
+]
+
+
 def run_train(*args):
   return test_case.run_binary("tfgen.bin.train", *args)
 
@@ -41,6 +49,30 @@ class TrainBinaryTest(test_case.TestCase):
     self.assertIn("Resumed from", result.stderr)
     self.assertTrue(os.path.exists(os.path.join(workdir, "checkpoints/ckpt-3.index")))
 
+  def test_trains_and_resumes_drnet(self):
+    workdir = self.make_temp_dir()
+    data_flags = [f"--data_dir={test_case.test_data_dir()}"] if test_case.test_data_dir() else []
+    common = ["--model=drnet", "--dataset=mnist", f"--workdir={workdir}", "--quick",
+              "--batch_size=4", *data_flags, *DRNET_TINY_OVERRIDES]
+    result = run_train(*common, "--steps=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    for name in ("config.json", "model_summary.json", "checkpoints/ckpt-2.index",
+                 "samples/step_00000002.png", "samples/samples.gif"):
+      self.assertTrue(os.path.exists(os.path.join(workdir, name)), name)
+    with open(os.path.join(workdir, "model_summary.json")) as f:
+      summary = json.load(f)
+    self.assertEqual(set(summary["trainable_parameters"]),
+                     {"content_encoder", "pose_encoder", "decoder", "scene_discriminator"})
+    with open(os.path.join(workdir, "config.json")) as f:
+      config = json.load(f)
+    self.assertEqual((config["model"]["name"], config["data"]["name"]), ("drnet", "mnist"))
+    self.assertEqual(config["model"]["pose_dim"], 3)
+    result = run_train(*common, "--steps=3")
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    self.assertIn("Resumed from", result.stderr)
+    self.assertIn("(step 2)", result.stderr)
+    self.assertTrue(os.path.exists(os.path.join(workdir, "checkpoints/ckpt-3.index")))
+
   @test_case.parameterized.named_parameters(
       # Each case starts TensorFlow in a subprocess; the config checks themselves are
       # unit-tested in tests/utils/config_loader_test.py.
@@ -62,9 +94,15 @@ class TrainBinaryTest(test_case.TestCase):
                              "--variant=repro"], "--quick and --variant=repro contradict"),
       ("unknown_precision", ["--model=svg_lp", "--dataset=smmnist", "--precision=fp8"],
        "Unknown precision 'fp8'; valid: float32, mixed_bfloat16, mixed_float16, auto"),
+      ("unknown_jit_compile", ["--model=svg_lp", "--dataset=smmnist",
+                               "--config.train.jit_compile=xla"],
+       "Unknown jit_compile 'xla'; valid: auto, true, false"),
       ("unknown_precision_field", ["--model=svg_lp", "--dataset=smmnist",
                                    "--config.train.precision=half"],
        "Unknown precision 'half'; valid: float32, mixed_bfloat16, mixed_float16, auto"),
+      ("bad_frame_sampling", ["--model=drnet", "--dataset=mnist",
+                              "--config.data.frame_sampling=pairs"],
+       "Unknown config.data.frame_sampling 'pairs'; valid: thesis, consecutive, independent"),
   )
   def test_bad_input_fails_before_training(self, args, message):
     workdir = self.make_temp_dir()

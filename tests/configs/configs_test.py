@@ -10,6 +10,17 @@ from tfgen.utils import config_loader
 
 VARIANTS = (None, "quick")
 PRIORS = {"svg_lp": "learned", "svg_fp": "fixed", "svg_det": "none"}
+# The parts each config's model has (`submodules_by_name`).
+SUBMODULES = {
+    "svg_lp": {"encoder", "decoder", "frame_predictor", "posterior", "prior"},
+    "svg_fp": {"encoder", "decoder", "frame_predictor", "posterior"},
+    "svg_det": {"encoder", "decoder", "frame_predictor"},
+    "drnet": {"content_encoder", "pose_encoder", "decoder", "scene_discriminator"},
+}
+# DRNET_FACTS.md §3 "mnist_thesis": trainable parameters of drnet-py's netEC, netEP, netD,
+# netC with the thesis's MNIST sizes.
+DRNET_MNIST_PARAMETERS = dict(content_encoder=3_807_424, pose_encoder=2_799_439,
+                              decoder=3_848_003, scene_discriminator=11_301)
 
 # SPEC.md §1.1: trainable parameters of the reference (PyTorch) modules, SVG-LP/FP with
 # their z_dim (KTH with the thesis's 32).
@@ -36,20 +47,20 @@ _CONTRACT = {"split", "batch_size", "num_frames", "seed", "data_dir", "start_ind
              "drop_remainder"}
 
 
-def _all_configs():
+def _all_configs(models=None):
   return [(model, dataset) for model, datasets in config_loader.available().items()
-          for dataset in datasets]
+          for dataset in datasets if models is None or model in models]
 
 
-def _cases():
+def _cases(models=None):
   return [dict(testcase_name=f"{model}_{dataset}_{variant or 'default'}", model=model,
                dataset=dataset, variant=variant)
-          for model, dataset in _all_configs() for variant in VARIANTS]
+          for model, dataset in _all_configs(models) for variant in VARIANTS]
 
 
-def _defaults():
+def _defaults(models=None):
   return [dict(testcase_name=f"{model}_{dataset}", model=model, dataset=dataset)
-          for model, dataset in _all_configs()]
+          for model, dataset in _all_configs(models)]
 
 
 class ConfigsTest(test_case.TestCase):
@@ -64,8 +75,8 @@ class ConfigsTest(test_case.TestCase):
     config = config_loader.load(model, dataset, variant)
     self.assertEqual(config.model_name, model)
     self.assertEqual(config.data.name, dataset)
-    self.assertEqual(config.data.num_frames,
-                     config.model.num_context_frames + config.model.num_future_frames)
+    # The clips suit the model (SVG: num_frames = context + future frames).
+    factory.get_family(config.model.name).check_data(config)
     # data.options holds only options the registered builder accepts.
     parameters = inspect.signature(registry.get_builder(dataset)).parameters
     options = set(parameters) - _CONTRACT
@@ -78,15 +89,11 @@ class ConfigsTest(test_case.TestCase):
     built = factory.build_model(config.model)
     built.build()
     self.assertTrue(built.built)
-    expected = {"encoder", "decoder", "frame_predictor"}
-    if PRIORS[model] != "none":
-      expected.add("posterior")
-    if PRIORS[model] == "learned":
-      expected.add("prior")
-    self.assertEqual(set(built.submodules_by_name()), expected)
-    self.assertEqual(built.prior, PRIORS[model])
+    self.assertEqual(set(built.submodules_by_name()), SUBMODULES[model])
+    if model in PRIORS:
+      self.assertEqual(built.prior, PRIORS[model])
 
-  @test_case.parameterized.named_parameters(*_defaults())
+  @test_case.parameterized.named_parameters(*_defaults(PRIORS))
   def test_parameter_counts_match_the_reference(self, model, dataset):
     config = config_loader.load(model, dataset)
     built = factory.build_model(config.model)
@@ -103,7 +110,7 @@ class ConfigsTest(test_case.TestCase):
       expected["frame_predictor"] -= config.model.z_dim * rnn_size
     self.assertEqual(counts, expected)
 
-  @test_case.parameterized.named_parameters(*_defaults())
+  @test_case.parameterized.named_parameters(*_defaults(PRIORS))
   def test_reference_hyper_parameters(self, model, dataset):
     config = config_loader.load(model, dataset)
     m = config.model
@@ -115,7 +122,7 @@ class ConfigsTest(test_case.TestCase):
     self.assertEqual((config.train.batch_size, config.train.beta1, config.train.beta2),
                      (100, 0.9, 0.999))
 
-  @test_case.parameterized.named_parameters(*_cases())
+  @test_case.parameterized.named_parameters(*_cases(PRIORS))
   def test_variants_derive_from_svg_lp(self, model, dataset, variant):
     config = config_loader.load(model, dataset, variant)
     lp = config_loader.load("svg_lp", dataset, variant)
@@ -137,6 +144,39 @@ class ConfigsTest(test_case.TestCase):
                   "num_future_frames", "z_dim", "beta"):
       self.assertEqual(quick.model[field], default.model[field], field)
     self.assertEqual(quick.data.to_dict(), default.data.to_dict())
+
+  def test_drnet_mnist_is_the_thesis_model(self):
+    config = config_loader.load("drnet", "mnist")
+    built = factory.build_model(config.model)
+    built.build()
+    self.assertEqual(trainer.parameter_summary(built)["trainable_parameters"],
+                     DRNET_MNIST_PARAMETERS)
+    m, train = config.model, config.train
+    # Thesis §5.3.1: DCGAN encoders, |h_p| 5, |h_c| 128, unit-norm pose and content,
+    # alpha 1, beta 0.1, C 2 x 100; drnet-py: Adam lr 0.002 (0.5, 0.999) eps 1e-8,
+    # batch 100, 200 x 600 iterations.
+    self.assertEqual((m.content_encoder, m.pose_encoder, m.content_dim, m.pose_dim,
+                      m.normalize_content, m.normalize_pose, m.alpha, m.beta, m.sd_nf,
+                      m.channels, m.image_size),
+                     ("dcgan", "dcgan", 128, 5, True, True, 1.0, 0.1, 100, 3, 64))
+    self.assertEqual((train.optimizer, train.learning_rate, train.beta1, train.beta2,
+                      train.epsilon, train.batch_size, train.steps),
+                     ("adam", 0.002, 0.5, 0.999, 1e-8, 100, 120_000))
+    self.assertEqual((config.data.options.num_digits, config.data.frame_sampling),
+                     (2, "thesis"))
+
+  def test_drnet_quick_variant_is_smaller(self):
+    default = config_loader.load("drnet", "mnist")
+    quick = config_loader.load("drnet", "mnist", "quick")
+    self.assertLess(quick.model.base_filters, default.model.base_filters)
+    self.assertLessEqual(quick.train.steps, 1000)
+    self.assertLessEqual(quick.train.batch_size, 16)
+    # Only width, batch and length change: the task stays the thesis's.
+    quick.model.base_filters = default.model.base_filters
+    self.assertEqual(quick.model.to_dict(), default.model.to_dict())
+    self.assertEqual(quick.data.to_dict(), default.data.to_dict())
+    with self.assertRaisesRegex(ValueError, "Unknown variant 'repro'; valid: None, 'quick'"):
+      config_loader.load("drnet", "mnist", "repro")
 
   def test_kth_image_size_moves_model_and_data_together(self):
     config = config_loader.load("svg_lp", "kth")

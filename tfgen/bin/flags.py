@@ -24,8 +24,8 @@ def define_data_flags():
   flags.DEFINE_integer("batch_size", None,
                        "Global batch size, split across replicas (config.train.batch_size).")
   flags.DEFINE_string("data_dir", None,
-                      "Where the data set lives (smmnist: a Keras-layout mnist.npz or its "
-                      "folder; kth/bair: the output of tfgen.bin.prepare).")
+                      "Where the data set lives (smmnist, mnist: a Keras-layout mnist.npz or "
+                      "its folder; kth/bair: the output of tfgen.bin.prepare).")
 
 
 def define_precision_flag():
@@ -37,8 +37,8 @@ def define_precision_flag():
 
 
 def define_model_flags():
-  flags.DEFINE_string("model", None, "Model name, e.g. svg_lp, svg_fp, svg_det.")
-  flags.DEFINE_string("dataset", None, "Data set name, e.g. smmnist, kth, bair.")
+  flags.DEFINE_string("model", None, "Model name, e.g. svg_lp, svg_fp, svg_det, drnet.")
+  flags.DEFINE_string("dataset", None, "Data set name, e.g. smmnist, kth, bair, mnist.")
   flags.DEFINE_bool("quick", False, "Use the config's quick variant (minutes on a CPU); "
                     "the same as --variant=quick.")
   flags.DEFINE_string("variant", None,

@@ -1,5 +1,7 @@
 r"""Trains a tfgen model: `python -m tfgen.bin.train --model=svg_lp --dataset=smmnist --workdir=DIR`.
 
+Any family (`--model=drnet --dataset=mnist` trains DrNET), through the one trainer.
+
 Rerunning the same command resumes from the workdir's latest checkpoint. Any config field
 can be set with `--config.<field>=<value>`; `--quick` picks the config's quick variant, `--variant=NAME` any named one.
 """

@@ -72,6 +72,8 @@ _WEIGHTS = {
 _MNIST_SIZE = 28
 # Sequence indices of the endless training stream run up to this bound.
 _MAX_INDEX = 2**62
+# The draws of `_draw_sequence` that `_integrate` takes, in its argument order.
+_TRAJECTORY_DRAWS = ("start", "velocity", "noise")
 
 
 class Trajectory(NamedTuple):
@@ -164,7 +166,16 @@ class StochasticMovingMNIST:
         raise ValueError(f"digits must be uint8 (N, 28, 28), got {digits.dtype} "
                          f"{digits.shape}.")
       self.digits = resize_digits(digits, digit_size)
-    self._cdfs = _Cdfs(_WEIGHTS[velocity_distribution])
+    self._cdfs = _Cdfs(self._velocity_weights())
+
+  @property
+  def channels(self) -> int:
+    """Channels of a frame (the canvas is greyscale)."""
+    return 1
+
+  def _velocity_weights(self) -> np.ndarray:
+    """Unnormalised probabilities of a velocity component over -4..4 (`_VALUES`)."""
+    return _WEIGHTS[self.velocity_distribution]
 
   @property
   def num_source_digits(self) -> int:
@@ -229,11 +240,12 @@ class StochasticMovingMNIST:
       `(num_frames, num_digits)`, `bounces` bool `(num_frames, num_digits, 2)` and
       `digit_indices` int64 `(num_digits,)` into the split's MNIST images.
     """
-    rng = self._rng(index)
-    digit_indices = self._draw_digit_indices(rng)
-    trajectory = self.sample_trajectory(rng)
-    frames = self.render(trajectory, self.digit_images(digit_indices))
-    return dict(frames=frames, digit_indices=digit_indices, **trajectory._asdict())
+    draws = self._draw_sequence(self._rng(index))
+    batched = self._integrate(*(draws[key][None] for key in _TRAJECTORY_DRAWS))
+    frames = self._frames(batched.positions, {k: v[None] for k, v in draws.items()})[0]
+    trajectory = Trajectory(*(a[0] for a in batched))
+    extras = {k: v for k, v in draws.items() if k not in _TRAJECTORY_DRAWS}
+    return dict(frames=frames, **extras, **trajectory._asdict())
 
   def batch(self, indices: Sequence[int]) -> np.ndarray:
     """Generates the frames of several sequences (vectorised `sequence`).
@@ -246,25 +258,39 @@ class StochasticMovingMNIST:
       `batch(indices)[i] == sequence(indices[i])["frames"]`.
     """
     indices = np.asarray(indices, np.int64).reshape(-1)
-    digit_indices, starts, velocities, noises = [], [], [], []
-    for index in indices:
-      rng = self._rng(index)
-      digit_indices.append(self._draw_digit_indices(rng))
-      start, velocity, noise = self._draw_trajectory_noise(rng)
-      starts.append(start)
-      velocities.append(velocity)
-      noises.append(noise)
     if not len(indices):
-      return np.zeros((0, self.num_frames, self.image_size, self.image_size, 1),
+      return np.zeros((0, self.num_frames, self.image_size, self.image_size, self.channels),
                       np.float32)
-    trajectory = self._integrate(np.stack(starts), np.stack(velocities), np.stack(noises))
-    return self._render(trajectory.positions, self.digit_images(np.stack(digit_indices)))
+    draws = [self._draw_sequence(self._rng(index)) for index in indices]
+    stacked = {key: np.stack([d[key] for d in draws]) for key in draws[0]}
+    trajectory = self._integrate(*(stacked[key] for key in _TRAJECTORY_DRAWS))
+    return self._frames(trajectory.positions, stacked)
 
   def _rng(self, index) -> np.random.Generator:
     index = int(index)
     if index < 0:
       raise ValueError(f"Sequence index must be >= 0, got {index}.")
     return np.random.default_rng([self.seed, index])
+
+  def _draw_sequence(self, rng: np.random.Generator) -> Dict[str, np.ndarray]:
+    """Every random draw of one sequence, in order: the digit images, then the trajectory.
+
+    Returns a dict with `digit_indices` `(num_digits,)` and the `_TRAJECTORY_DRAWS`
+    `start`, `velocity`, `noise` of `_draw_trajectory_noise`. Subclasses may draw more
+    after these (keys of their own, passed on to `_frames`).
+    """
+    digit_indices = self._draw_digit_indices(rng)
+    start, velocity, noise = self._draw_trajectory_noise(rng)
+    return dict(digit_indices=digit_indices, start=start, velocity=velocity, noise=noise)
+
+  def _frames(self, positions: np.ndarray, draws: Dict[str, np.ndarray]) -> np.ndarray:
+    """Frames `(batch, time, H, W, channels)` of a batch of trajectories.
+
+    Args:
+      positions: int `(batch, time, num_digits, 2)` (a `Trajectory`'s positions).
+      draws: the batch's `_draw_sequence` dicts, stacked (leading batch axis).
+    """
+    return self._render(positions, self.digit_images(draws["digit_indices"]))
 
   def _draw_digit_indices(self, rng: np.random.Generator) -> np.ndarray:
     # Independent draws, as the reference (two digits may be the same image).
@@ -521,6 +547,19 @@ def build(split: str,
       velocity_distribution=velocity_distribution,
       seed=seed if split == "train" else TEST_SEED,
       data_dir=data_dir)
+  return source_dataset(source, split, batch_size=batch_size, start_index=start_index,
+                        drop_remainder=drop_remainder, num_test_sequences=num_test_sequences)
+
+
+def source_dataset(source: StochasticMovingMNIST, split: str, *, batch_size: int,
+                   start_index: int = 0, drop_remainder: bool = True,
+                   num_test_sequences: int = 256) -> tf.data.Dataset:
+  """The registry-contract dataset of a generator (`StochasticMovingMNIST` or a subclass).
+
+  "train": sequences `start_index`, `start_index` + 1, ... without end; "test":
+  sequences `start_index` .. `num_test_sequences` - 1. Elements are float32
+  `(batch_size, num_frames, image_size, image_size, source.channels)`.
+  """
   end = _MAX_INDEX if split == "train" else num_test_sequences
   indices = tf.data.Dataset.range(start_index, end)
   dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
@@ -528,8 +567,8 @@ def build(split: str,
 
   def generate(batch_indices):
     frames = tf.numpy_function(source.batch, [batch_indices], tf.float32, stateful=False)
-    frames.set_shape(
-        (static_batch, num_frames, source.image_size, source.image_size, 1))
+    frames.set_shape((static_batch, source.num_frames, source.image_size, source.image_size,
+                      source.channels))
     return frames
 
   dataset = dataset.map(generate, num_parallel_calls=tf.data.AUTOTUNE,

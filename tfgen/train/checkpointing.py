@@ -3,9 +3,10 @@
 `tf.train.Checkpoint(model=keras3_model)` silently skips layers kept in Python lists (a
 Keras 3 `TrackedList` is not a TensorFlow trackable): for SVG it saved 31 of 84 variables.
 These helpers checkpoint variables by their path inside the model instead (e.g.
-`encoder/conv1/kernel`, without the model's own, instance-numbered name), and the
-optimiser's by position, so every variable is saved and restore checks that every one is
-matched. The files stay ordinary TensorFlow checkpoints, written by
+`encoder/conv1/kernel`, without the model's own, instance-numbered name), and each
+optimiser's by position under the optimiser's name ("optimizer" for a model's main one,
+e.g. "discriminator_optimizer" for DrNET's second), so every variable is saved and
+restore checks that every one is matched. The files stay ordinary TensorFlow checkpoints, written by
 `tf.train.CheckpointManager` (data first, then an atomic update of the `checkpoint`
 index: a crash mid-save leaves the previous checkpoint as the latest).
 """
@@ -55,10 +56,29 @@ def optimizer_trackable(optimizer):
   return _variables_module(optimizer.variables, _optimizer_key)
 
 
-def training_checkpoint(model, optimizer, **extra):
-  """Checkpoint of the whole training state: model, optimiser and `extra` variables."""
-  return tf.train.Checkpoint(model=model_trackable(model),
-                             optimizer=optimizer_trackable(optimizer), **extra)
+def training_checkpoint(model, optimizers, **extra):
+  """Checkpoint of the whole training state: model, every optimiser, `extra` variables.
+
+  Args:
+    model: a Keras model.
+    optimizers: `{name: optimiser}` (a model's `optimizers_by_name()`), each saved under
+      its name, or one optimiser, saved as "optimizer". The main optimiser is
+      "optimizer" in every family, the key checkpoints had when models had one optimiser,
+      so those still restore.
+    **extra: more trackables (e.g. `tf.Variable`s) saved under their keyword.
+  """
+  if not isinstance(optimizers, dict):
+    optimizers = {"optimizer": optimizers}
+  clashes = sorted(set(optimizers) & ({"model"} | set(extra)))
+  if clashes:
+    raise ValueError(f"Optimiser names {clashes} clash with other checkpoint entries.")
+  trackables = {name: optimizer_trackable(optimizer) for name, optimizer in optimizers.items()}
+  return tf.train.Checkpoint(model=model_trackable(model), **trackables, **extra)
+
+
+def has_variable(path, name):
+  """Whether the checkpoint at `path` holds a top-level variable saved as `name`."""
+  return tf.train.load_checkpoint(path).has_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE")
 
 
 def restore_model(model, path):

@@ -3,9 +3,14 @@
 The models keep Keras's `train_step`, so `model.fit` works in a notebook. The trainer runs
 that same `train_step` through `strategy.run` in its own loop (Keras 3's `fit` is broken
 under `MultiWorkerMirroredStrategy`, PITFALLS.md) and adds what long runs need: exact
-resumption (model, optimiser, step and data-stream position in one checkpoint),
-TensorBoard scalars and sample images, a progress bar with ETA, and a stop on a non-finite
-loss that keeps the last good checkpoint.
+resumption (model, every optimiser, the step and the data-stream position in one
+checkpoint), TensorBoard scalars and sample images, a progress bar with ETA, and a stop on
+a non-finite loss that keeps the last good checkpoint.
+
+Whatever differs between model families reaches the trainer through the family registry
+(`tfgen.models.factory`: build, compile with the family's optimisers, data check,
+training stream) and a few model methods (`optimizers_by_name`, `submodules_by_name`,
+`picture_rows`), never through a test of the model's name.
 """
 
 import json
@@ -23,6 +28,7 @@ import tqdm
 from tfgen.data import registry
 from tfgen.models import factory
 from tfgen.train import checkpointing
+from tfgen.train import optimizers as optimizers_lib
 from tfgen.train import workdir as workdir_lib
 from tfgen.utils import config_loader
 from tfgen.utils import files
@@ -40,7 +46,9 @@ _RESUMABLE_FIELDS = ("train.steps", "train.learning_rate", "train.log_every", "t
                      # Only how batch norm's moving variance is updated (runs before it
                      # existed used Keras's rule): not a change of shapes or of the maths
                      # of a training step.
-                     "model.batch_norm_moving_variance")
+                     "model.batch_norm_moving_variance",
+                     # XLA or not: the same maths (runs before "auto" saved True / False).
+                     "train.jit_compile")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -116,20 +124,8 @@ def parameter_summary(model):
   return summary
 
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-def make_optimizer(train_config):
-  """The optimiser of `config.train` (the reference's `--optimizer`: adam, rmsprop, sgd)."""
-  name = train_config.get("optimizer", "adam")
-  if name == "adam":
-    return keras.optimizers.Adam(learning_rate=train_config.learning_rate,
-                                 beta_1=train_config.beta1, beta_2=train_config.beta2)
-  if name == "rmsprop":
-    return keras.optimizers.RMSprop(learning_rate=train_config.learning_rate)
-  if name == "sgd":
-    return keras.optimizers.SGD(learning_rate=train_config.learning_rate)
-  raise ValueError(f"Unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}.")
+OPTIMIZERS = optimizers_lib.OPTIMIZERS
+make_optimizer = optimizers_lib.make_optimizer
 
 
 class Trainer:
@@ -154,10 +150,9 @@ class Trainer:
       raise ValueError(f"batch_size {train.batch_size} must be divisible by the number of "
                        f"replicas ({replicas}).")
     machine.resolve_precision(train.precision)  # An unknown precision fails here, early.
-    expected_frames = config.model.num_context_frames + config.model.num_future_frames
-    if config.data.num_frames != expected_frames:
-      raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
-                       f"num_context_frames + num_future_frames ({expected_frames}).")
+    machine.resolve_jit_compile(train.jit_compile)  # So does an unknown jit_compile.
+    self.family = factory.get_family(config.model.name)
+    self.family.check_data(config)  # What the family's train_step needs of the clips.
 
   # ---------------------------------------------------------------- set-up
 
@@ -169,11 +164,15 @@ class Trainer:
     files.atomic_write(path, config_loader.to_json(self.config))
 
   def _dataset(self, split, batch_size, start_index=0, drop_remainder=True):
+    """The data set's clips; for "train", as the family's `train_step` takes them."""
     data = self.config.data
-    return registry.build(
+    dataset = registry.build(
         data.name, split, batch_size=batch_size, num_frames=data.num_frames,
         seed=self.config.train.seed, data_dir=data.data_dir, start_index=start_index,
         drop_remainder=drop_remainder, **dict(data.get("options", {})))
+    if split == "train" and self.family.training_data is not None:
+      dataset = self.family.training_data(dataset, self.config, start_index)
+    return dataset
 
   def _build(self):
     # A config starts from one initial state whatever the strategy: Keras's unseeded
@@ -188,12 +187,40 @@ class Trainer:
       model.set_weights(template.get_weights())
     del template
     with self.strategy.scope():
-      optimizer = make_optimizer(self.config.train)
-      model.compile(optimizer=optimizer)
-      optimizer = model.optimizer  # A LossScaleOptimizer under mixed_float16.
-      optimizer.build(model.trainable_variables)
+      # Every optimiser of the family, created and built here (LossScaleOptimizers under
+      # mixed_float16).
+      self.family.compile(model, self.config.train)
       examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="examples_seen")
-    return model, optimizer, examples_seen
+    return model, model.optimizer, examples_seen
+
+  def _new_step_counter(self):
+    with self.strategy.scope():
+      return tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+
+  @staticmethod
+  def checkpoint(model, examples_seen, step=None):
+    """The training checkpoint: model, `model.optimizers_by_name()`, stream position, step.
+
+    `step=None` gives the layout of checkpoints written before the trainer counted steps
+    itself (the step was the optimiser's `iterations`).
+    """
+    extra = {"examples_seen": examples_seen}
+    if step is not None:
+      extra["step"] = step
+    return checkpointing.training_checkpoint(model, model.optimizers_by_name(), **extra)
+
+  def _restore(self, path, model, examples_seen, step):
+    """Restores the checkpoint at `path`, old ones (no step counter) included."""
+    if checkpointing.has_variable(path, "step"):
+      self.checkpoint(model, examples_seen, step).restore(path).assert_consumed()
+    else:
+      # Written before the trainer had a step counter: the main optimiser's iterations
+      # counted the steps (one update per step).
+      self.checkpoint(model, examples_seen).restore(path).assert_consumed()
+      step.assign(model.optimizer.iterations)
+    # Learning rates are optimiser variables: a resumed run takes this config's.
+    for optimizer in model.optimizers_by_name().values():
+      optimizer.learning_rate.assign(self.config.train.learning_rate)
 
   # ---------------------------------------------------------------- loop
 
@@ -202,6 +229,8 @@ class Trainer:
     train = self.config.train
     precision = machine.resolve_precision(train.precision)
     (logging.warning if precision.slow else logging.info)("%s", precision.reason)
+    self.jit_compile, reason = machine.resolve_jit_compile(train.jit_compile)
+    logging.info("%s", reason)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision.policy)
     try:
@@ -214,23 +243,21 @@ class Trainer:
     tf.io.gfile.makedirs(self.workdir)
     self._write_config()
     model, optimizer, examples_seen = self._build()
+    step_counter = self._new_step_counter()
     if self.is_chief:
       summary = parameter_summary(model)
       summary["model_name"] = config.get("model_name", config.model.name)
       files.atomic_write_json(os.path.join(self.workdir, SUMMARY_FILE), summary)
 
-    checkpoint = checkpointing.training_checkpoint(model, optimizer,
-                                                   examples_seen=examples_seen)
+    checkpoint = self.checkpoint(model, examples_seen, step_counter)
     manager = tf.train.CheckpointManager(
         checkpoint, os.path.join(self.workdir, CHECKPOINT_DIR),
         max_to_keep=train.max_checkpoints_to_keep)
     if manager.latest_checkpoint:
-      checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-      # The learning rate is an optimiser variable: a resumed run takes this config's.
-      optimizer.learning_rate.assign(train.learning_rate)
+      self._restore(manager.latest_checkpoint, model, examples_seen, step_counter)
       logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
-                   int(optimizer.iterations.numpy()))
-    step = int(optimizer.iterations.numpy())
+                   int(step_counter.numpy()))
+    step = int(step_counter.numpy())
     if step >= train.steps:
       logging.info("Nothing to do: step %d >= steps %d.", step, train.steps)
       return {}
@@ -243,12 +270,13 @@ class Trainer:
 
     @tf.function
     def distributed_step(batch):
-      if train.jit_compile and self.strategy.num_replicas_in_sync == 1:
+      if self.jit_compile and self.strategy.num_replicas_in_sync == 1:
         # XLA over the whole step works on one device only (PITFALLS.md).
         compiled_step(batch)
       else:
         self.strategy.run(model.train_step, args=(batch,))
       examples_seen.assign_add(train.batch_size)
+      step_counter.assign_add(1)
       # Read in cross-replica context: the metrics' global means over the window.
       return {m.name: m.result() for m in model.metrics}
 
@@ -274,7 +302,9 @@ class Trainer:
           with writer.as_default(step=step):
             for name, value in metrics.items():
               tf.summary.scalar(name, value)
-            tf.summary.scalar("learning_rate", float(np.asarray(optimizer.learning_rate.value)))
+            for name, each in model.optimizers_by_name().items():
+              tag = "learning_rate" if name == "optimizer" else f"learning_rate/{name}"
+              tf.summary.scalar(tag, float(np.asarray(each.learning_rate.value)))
             tf.summary.scalar("sequences_per_second",
                               (step - window_step) * train.batch_size / (now - window_start))
           window_start, window_step = now, step

@@ -70,7 +70,9 @@ def apply_overrides(config, overrides):
       raise ValueError(f"Bad config override {override!r}: {path!r} is a group, set its fields.")
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
       value = float(value)
-    if current is not None and value is not None and type(value) is not type(current):
+    if _field_type(node, leaf) is object:
+      pass  # A field that takes several kinds of value (e.g. jit_compile: "auto" or a bool).
+    elif current is not None and value is not None and type(value) is not type(current):
       if not (isinstance(current, str) and not isinstance(value, str)):
         raise ValueError(f"Bad config override {override!r}: {path!r} is a "
                          f"{type(current).__name__}, got {value!r}.")
@@ -80,6 +82,13 @@ def apply_overrides(config, overrides):
     except TypeError as e:
       raise ValueError(f"Bad config override {override!r}: {e}") from e
   return config
+
+
+def _field_type(node, leaf):
+  try:
+    return node.get_ref(leaf).get_type()
+  except (AttributeError, KeyError, TypeError, ValueError):
+    return None
 
 
 def to_json(config):

@@ -281,6 +281,40 @@ class DrNetTest(test_case.TestCase):
       # Built on its player's variables only: iterations, learning rate, then m and v each.
       self.assertEqual(len(optimizer.variables), 2 + 2 * len(variables))
 
+  def test_optimizers_by_name(self):
+    model = tiny_drnet()
+    model.compile()
+    self.assertEqual(model.optimizers_by_name(),
+                     {"optimizer": model.optimizer,
+                      "discriminator_optimizer": model.discriminator_optimizer})
+
+  def test_picture_rows(self):
+    model = tiny_drnet()  # dcgan_unet: the skips come from the content frame.
+    he_kernels(model)
+    video = clip(batch=3, time=4)
+    groups = model.picture_rows(video, num_samples=5, seed=(1, 2))
+    self.assertLen(groups, 3 + 1)
+    # Longest reduction: a 4x4 (transposed) conv over 2 x 16 channels (U-Net concat).
+    length = 4 * 4 * 32
+    for i, (frames, reconstructions) in enumerate(groups[:3]):
+      self.assertIsNone(frames[0])
+      self.assertAllEqual(np.stack(frames[1:]), video[i])
+      self.assertAllEqual(reconstructions[0], video[i, 0])
+      # Frame t from the content (and skips) of frame 0 and the pose of frame t.
+      expected = model((np.repeat(video[i, :1], 4, axis=0), video[i]), training=False)
+      self.assertCloseForAccumulation(np.stack(reconstructions[1:]), expected, length)
+    header, *analogies = groups[3]
+    self.assertIsNone(header[0])
+    self.assertAllEqual(np.stack(header[1:]), video[0])
+    self.assertLen(analogies, 3)
+    for i, row in enumerate(analogies):
+      self.assertAllEqual(row[0], video[i, 0])
+      # Clip i's content moving with clip 0's poses.
+      expected = model((np.repeat(video[i, :1], 4, axis=0), video[0]), training=False)
+      self.assertCloseForAccumulation(np.stack(row[1:]), expected, length)
+    # Another clip's content gives another picture.
+    self.assertNotAllClose(np.stack(analogies[1][1:]), np.stack(analogies[2][1:]))
+
   def test_fold_frames_is_the_same_function_at_inference(self):
     # Folding only changes which rows share batch statistics in training mode.
     unfolded = tiny_drnet(content_encoder="vgg_unet")

@@ -207,6 +207,14 @@ class DrNet(keras.Model):
     return {"content_encoder": self.content_net, "pose_encoder": self.pose_net,
             "decoder": self.decoder, "scene_discriminator": self.scene_discriminator}
 
+  def optimizers_by_name(self):
+    """The players' optimisers by checkpoint name (the trainer's hook).
+
+    "optimizer" (`self.optimizer`: E_c, E_p and D) and "discriminator_optimizer" (C).
+    """
+    return {"optimizer": self.optimizer,
+            "discriminator_optimizer": self.discriminator_optimizer}
+
   @property
   def main_variables(self):
     """Trainable variables of E_c, E_p and D: what the main step updates."""
@@ -528,6 +536,53 @@ class DrNet(keras.Model):
                                                       training=False)
     losses = self.compute_losses(frames, training=False)
     return self._update_trackers({**discriminator, **losses})
+
+  # ------------------------------------------------------------------ pictures
+
+  def picture_rows(self, video, num_samples=None, seed=None):
+    """Rows of frames for the training pictures (the trainer's hook), inference mode.
+
+    Column 0 holds the frame whose content is decoded, column 1 + t the result for frame
+    t of the pose clip:
+    - per clip i, its frames `[None, x_i^0, ..., x_i^{T-1}]` above their reconstructions
+      `[x_i^0, D(E_c(x_i^0), E_p(x_i^0)), ..., D(E_c(x_i^0), E_p(x_i^{T-1}))]`: frame
+      k = 0..T-1 rendered from the content of the first frame and its own pose (thesis
+      eq. 5.1 with t = 0; drnet-py `plot_rec`'s D(E_c(x[0]), E_p(x[k])) for every k);
+    - the analogy grid (thesis Fig. 5.3 and 5.4; drnet-py `plot_analogy`): a header row
+      `[None, x_0^0, ..., x_0^{T-1}]`, the pose source, then per clip i the row
+      `[x_i^0, D(E_c(x_i^0), E_p(x_0^0)), ..., D(E_c(x_i^0), E_p(x_0^{T-1}))]`: the content
+      of clip i's first frame moving with clip 0's poses.
+
+    Args:
+      video: `(clips, time, H, W, C)` frames in [0, 1].
+      num_samples: unused (DrNET is deterministic); part of the hook's signature.
+      seed: unused, as `num_samples`.
+
+    Returns:
+      A list of groups of rows, each row a list of `(H, W, C)` numpy frames or None:
+      `[[frames_0, reconstructions_0], ..., [header, analogy_0, ..., analogy_{N-1}]]`.
+    """
+    del num_samples, seed
+    video = tf.convert_to_tensor(video, tf.float32)
+    num_clips, num_frames = video.shape[0], video.shape[1]
+    content, skips = self.encode_content(video[:, 0], training=False)  # (N, content_dim)
+    frames = tf.reshape(video, (-1,) + tuple(video.shape[2:]))  # (N*T, H, W, C), clip-major
+    pose = self.encode_pose(frames, training=False)  # (N*T, pose_dim)
+    # Clip i's content and skips for each of the T decoded frames: (N*T, ...).
+    content = tf.repeat(content, num_frames, axis=0)
+    skips = [tf.repeat(s, num_frames, axis=0) for s in skips]
+    shape = (num_clips, num_frames) + tuple(video.shape[2:])
+    reconstructions = tf.reshape(self.decode(content, skips, pose, training=False), shape)
+    first_clip_poses = tf.tile(pose[:num_frames], [num_clips, 1])  # (N*T, pose_dim)
+    analogies = tf.reshape(self.decode(content, skips, first_clip_poses, training=False),
+                           shape)
+    video, reconstructions, analogies = (
+        tf.cast(x, tf.float32).numpy() for x in (video, reconstructions, analogies))
+    groups = [[[None] + list(video[i]), [video[i, 0]] + list(reconstructions[i])]
+              for i in range(num_clips)]
+    grid = [[None] + list(video[0])]
+    grid += [[video[i, 0]] + list(analogies[i]) for i in range(num_clips)]
+    return groups + [grid]
 
   def get_config(self):
     config = super().get_config()

@@ -143,6 +143,10 @@ class SVG(keras.Model):
       parts["prior"] = self.learned_prior
     return parts
 
+  def optimizers_by_name(self):
+    """The model's optimisers by checkpoint name (the trainer's hook): its one optimiser."""
+    return {"optimizer": self.optimizer}
+
   def build(self, input_shape=None):
     """Creates every variable (all parts, whatever the call path) for frames of this size."""
     frame_shape = (None, self.image_size, self.image_size, self.channels)
