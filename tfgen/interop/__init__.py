@@ -1,0 +1,1 @@
+"""Reading models trained by other code (the authors' PyTorch releases) into tfgen."""
