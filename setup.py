@@ -22,6 +22,7 @@ INSTALL_REQUIRES = [
     "av>=12",  # PyAV, the FFmpeg binding that decodes KTH videos.
     # Warm-up PredictionLog records for TF Serving (its protobuf range includes ours).
     "tensorflow-serving-api>=2.21,<2.22",
+    "flask>=3.1.3,<3.2",  # The human-evaluation page (python -m tfgen.bin.human_eval serve).
 ]
 
 EXTRAS_REQUIRE = {
@@ -29,7 +30,12 @@ EXTRAS_REQUIRE = {
         "pytest>=8",
         "pytest-xdist>=3",
         "scikit-image>=0.22",
+        # Drives Debian's chromium (apt) in tests/human_eval; never `playwright install`.
+        "playwright==1.65.2",
     ],
+    # The official PyTorch code: parity tests of tfgen.interop and the benchmarks'
+    # --reference_dir (import torch before TensorFlow in one process; see benchmarks/).
+    "reference": ["torch>=2.4"],
 }
 
 setuptools.setup(
@@ -43,7 +49,7 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["tfgen", "tfgen.*", "configs", "configs.*", "pipelines", "pipelines.*"]),
-    package_data={"tfgen": ["data/assets/*"]},
+    package_data={"tfgen": ["data/assets/*", "human_eval/assets/*"]},
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
 )
