@@ -152,6 +152,37 @@ class PrepareStudyTest(test_case.TestCase):
       sources.register_loader("test_constant", accepts=lambda path: False)(_load)
 
 
+class WorkdirSourceTest(test_case.TestCase):
+
+  def test_generated_and_real_clips_of_a_work_directory(self):
+    from tests.evaluation import evaluate_test  # pylint: disable=g-import-not-at-top
+    workdir = evaluate_test.untrained_workdir(
+        "svg_lp", os.path.join(self.make_temp_dir(), "run"))
+    name, generated = sources.load_source(workdir)  # Found without naming the loader.
+    self.assertEqual(name, "workdir")
+    _, real = sources.load_source(workdir, loader="workdir_real")
+    self.assertEqual((generated.kind, real.kind), ("clip", "clip"))
+    self.assertEqual(len(generated.items), len(real.items))
+    self.assertGreater(len(real.items), 1)
+    # Tiny config: 2 context + 2 future frames of 64x64 grey, shown as RGB.
+    self.assertEqual(generated.items[0].shape, (4, 64, 64, 3))
+    self.assertEqual(generated.items[0].dtype, np.uint8)
+    for fake, true in zip(generated.items, real.items):
+      np.testing.assert_array_equal(fake[:2], true[:2])  # The same context frames,
+      self.assertFalse(np.array_equal(fake[2:], true[2:]))  # then the model's future.
+    study = study_lib.prepare_study(os.path.join(self.root, "study"),
+                                    [f"real=workdir_real:{workdir}", f"svg={workdir}"])
+    self.assertEqual([s["loader"] for s in study["sources"]], ["workdir_real", "workdir"])
+
+  def test_a_folder_that_is_not_a_work_directory(self):
+    with self.assertRaisesRegex(ValueError, "not a tfgen training work directory"):
+      sources.load_source(self.make_temp_dir(), loader="workdir_real")
+
+  def setUp(self):
+    super().setUp()
+    self.root = self.make_temp_dir()
+
+
 class ScheduleTest(test_case.TestCase):
 
   def test_blocks_hold_every_cell_once_and_stimuli_repeat_only_after_all(self):

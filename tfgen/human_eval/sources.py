@@ -9,11 +9,17 @@ loader name, the first registered loader whose `accepts(path)` is true reads it:
                 `(N, T, H, W, C)`, uint8 or float in [0, 1] (the array named `images`,
                 `clips`, `samples` or `x`, else the file's only array).
 
-New kinds (e.g. a tfgen work directory's samples) plug in with `register_loader`:
+  workdir       a tfgen training work directory (config.json + checkpoints/) of a model
+                that samples (`generate`: SVG): per test clip of its data set, the context
+                frames followed by one generated future, as a clip (`WORKDIR_ITEMS` clips,
+                fixed seed).
+  workdir_real  the same test clips as they really are (name it explicitly:
+                `real=workdir_real:W`), the real source of a video study.
 
-    @sources.register_loader("workdir", accepts=lambda path: os.path.exists(
-        os.path.join(path, "config.json")))
-    def _load_workdir(path):
+New kinds plug in with `register_loader`:
+
+    @sources.register_loader("my_samples", accepts=lambda path: path.endswith(".my"))
+    def _load_my_samples(path):
       return sources.Stimuli(kind="clip", items=[...])
 
 A loader returns `Stimuli`: `kind` "image" (items `(H, W, 3)` uint8) or "clip" (items
@@ -171,3 +177,47 @@ def _load_npz(path):
                      f"C in 1, 3, 4; got shape {array.shape}.")
   array = to_rgb_uint8(array, path)
   return Stimuli(kind, list(array))
+
+
+WORKDIR_ITEMS = 64
+
+
+def _is_workdir(path):
+  return (os.path.isfile(os.path.join(path, "config.json"))
+          and os.path.isdir(os.path.join(path, "checkpoints")))
+
+
+def _workdir_clips(path, generated, num_items=WORKDIR_ITEMS, seed=(0, 0)):
+  """Test clips of a work directory's data set: real, or context + one generated future."""
+  # TensorFlow only for this loader: the study server itself never imports it.
+  from tfgen.evaluation import evaluate  # pylint: disable=g-import-not-at-top
+  from tfgen.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+  config = workdir_lib.load_config(path)
+  model = None
+  if generated:
+    model, config, _ = workdir_lib.load_model(path, config)
+    if not hasattr(model, "generate"):
+      raise ValueError(f"Source {path!r}: a {config.model.name} model cannot generate clips "
+                       "yet (only families with a `generate` sampler, such as SVG, can).")
+  num_context = config.model.num_context_frames
+  num_frames = num_context + config.model.num_future_frames
+  video = next(iter(evaluate.test_dataset(config, num_frames, num_items, num_items)))
+  clips = video.numpy()  # (N, T, H, W, C) in [0, 1]
+  if generated:
+    future = model.generate(video[:, :num_context], num_frames - num_context, 1,
+                            seed=seed)["samples"][:, 0].numpy()
+    clips = np.concatenate([clips[:, :num_context], future], axis=1)
+  return Stimuli("clip", [to_rgb_uint8(c, path) for c in clips])
+
+
+@register_loader("workdir", accepts=_is_workdir)
+def _load_workdir(path):
+  return _workdir_clips(path, generated=True)
+
+
+@register_loader("workdir_real", accepts=lambda path: False)  # Only when named.
+def _load_workdir_real(path):
+  if not _is_workdir(path):
+    raise ValueError(f"Source {path!r}: not a tfgen training work directory (no config.json "
+                     "and checkpoints/).")
+  return _workdir_clips(path, generated=False)
