@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tests import test_case
+from tests.bin import train_test
 from tests.train import trainer_test
 from tfgen.export import exporter
 from tfgen.train import trainer as trainer_lib
@@ -51,6 +52,41 @@ class ExportBinaryTest(test_case.TestCase):
     self.assertEqual(result.returncode, 0, result.stderr[-3000:])
     self.assertEqual(exporter.existing_versions(os.path.join(base, "svg_lp")), [1, 4])
     self.assertEqual(exporter.next_version(os.path.join(base, "svg_lp")), 5)
+
+  def test_exports_trained_drnet_workdir(self):
+    # Trained by the training binary as a user would, then exported by the export binary.
+    workdir = self.make_temp_dir()
+    data_flags = [f"--data_dir={test_case.test_data_dir()}"] if test_case.test_data_dir() else []
+    result = test_case.run_binary(
+        "tfgen.bin.train", "--model=drnet", "--dataset=mnist", f"--workdir={workdir}",
+        "--quick", "--batch_size=4", "--steps=2", *data_flags,
+        *train_test.DRNET_TINY_OVERRIDES)
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    base = self.make_temp_dir()
+    request_file = os.path.join(self.make_temp_dir(), "request.json")
+    result = run_export(f"--workdir={workdir}", f"--export_dir={base}",
+                        f"--rest_request_file={request_file}")
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    path = os.path.join(base, "drnet", "1")
+    self.assertEqual(json.loads(result.stdout.strip().splitlines()[-1]), {"export_path": path})
+    self.assertEqual(os.listdir(os.path.join(base, "drnet")), ["1"])
+
+    # The export holds the trained weights: its analogy (serving_default) and encode
+    # signatures reproduce the restored model in inference mode.
+    model, _, model_name = exporter.load_workdir_model(workdir)
+    self.assertEqual(model_name, "drnet")
+    with open(request_file) as f:
+      inputs = {k: np.asarray(v, np.float32) for k, v in json.load(f)["inputs"].items()}
+    self.assertEqual(set(inputs), {"content", "pose"})
+    loaded = tf.saved_model.load(path)
+    self.assertEqual(set(loaded.signatures), {"serving_default", "analogy", "encode"})
+    frames = loaded.signatures["serving_default"](**inputs)["frames"]
+    expected = model((inputs["content"], inputs["pose"]), training=False)
+    self.assertCloseForAccumulation(frames, expected, 4 * 4 * 2 * 8 * 2)
+    codes = loaded.signatures["encode"](frames=inputs["pose"])
+    content, _, pose = model.encode(inputs["pose"], training=False)
+    self.assertCloseForAccumulation(codes["content"], content, 4 * 4 * 8 * 2)
+    self.assertCloseForAccumulation(codes["pose"], pose, 4 * 4 * 8 * 2)
 
   @test_case.parameterized.named_parameters(
       ("no_flags", [], "--workdir and --export_dir are required"),

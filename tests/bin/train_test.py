@@ -2,6 +2,7 @@
 
 import json
 import os
+from unittest import mock
 
 from tests import test_case
 
@@ -117,4 +118,21 @@ class TrainBinaryTest(test_case.TestCase):
                        "--data_dir=/nonexistent/mnist.npz", "--quick", "--steps=1")
     self.assertNotEqual(result.returncode, 0)
     self.assertIn("/nonexistent/mnist.npz", result.stderr)
+    self.assertFalse(os.path.exists(os.path.join(workdir, "checkpoints")))
+
+  @test_case.parameterized.named_parameters(("svg_lp", "svg_lp"), ("drnet", "drnet"))
+  def test_unprepared_kth_names_the_prepare_command(self, model):
+    # No --data_dir: KTH is looked for in $TFGEN_DATA_DIR/kth_64, here an empty directory.
+    data_root = self.make_temp_dir()
+    workdir = self.make_temp_dir()
+    with mock.patch.dict(os.environ, {"TFGEN_DATA_DIR": data_root}):
+      result = run_train(f"--model={model}", "--dataset=kth", f"--workdir={workdir}",
+                         "--quick", "--steps=1")
+    self.assertNotEqual(result.returncode, 0)
+    data_dir = os.path.join(data_root, "kth_64")
+    self.assertIn(f"KTH is not prepared in {data_dir}", result.stderr)
+    self.assertIn(f"python -m tfgen.bin.prepare --dataset=kth --raw_dir=<directory with the "
+                  f"KTH zips and 00sequences.txt> --out_dir={data_dir} --image_size=64",
+                  result.stderr)
+    self.assertNotIn("Traceback", result.stderr)
     self.assertFalse(os.path.exists(os.path.join(workdir, "checkpoints")))

@@ -21,6 +21,14 @@ SUBMODULES = {
 # netC with the thesis's MNIST sizes.
 DRNET_MNIST_PARAMETERS = dict(content_encoder=3_807_424, pose_encoder=2_799_439,
                               decoder=3_848_003, scene_discriminator=11_301)
+# DRNET_FACTS.md §3 "kth64_thesis_c1" and "kth128_thesis_c1": the thesis's KTH sizes on one
+# channel (VGG U-Net content encoder, ResNet pose encoder, |h_c| 128, |h_p| 5).
+DRNET_KTH_PARAMETERS = {
+    64: dict(content_encoder=8_688_448, pose_encoder=11_196_559, decoder=11_862_465,
+             scene_discriminator=11_301),
+    128: dict(content_encoder=15_770_944, pose_encoder=44_789_391, decoder=21_304_257,
+              scene_discriminator=11_301),
+}
 
 # SPEC.md §1.1: trainable parameters of the reference (PyTorch) modules, SVG-LP/FP with
 # their z_dim (KTH with the thesis's 32).
@@ -165,9 +173,51 @@ class ConfigsTest(test_case.TestCase):
     self.assertEqual((config.data.options.num_digits, config.data.frame_sampling),
                      (2, "thesis"))
 
-  def test_drnet_quick_variant_is_smaller(self):
-    default = config_loader.load("drnet", "mnist")
-    quick = config_loader.load("drnet", "mnist", "quick")
+  @test_case.parameterized.parameters(64, 128)
+  def test_drnet_kth_is_the_thesis_model(self, image_size):
+    config = config_loader.load("drnet", "kth")
+    config_loader.apply_overrides(config, [f"model.image_size={image_size}"])
+    self.assertEqual(config.data.options.image_size, image_size)
+    built = factory.build_model(config.model)
+    built.build()
+    self.assertEqual(trainer.parameter_summary(built)["trainable_parameters"],
+                     DRNET_KTH_PARAMETERS[image_size])
+    m, train = config.model, config.train
+    # Thesis §5.3.1: VGG16 content encoder with U-Net skips, ResNet-18 pose encoder,
+    # |h_c| 128, |h_p| 5, alpha 1, beta 1e-4, C 2 x 100; grey KTH; drnet-py's optimiser,
+    # batch and schedule.
+    self.assertEqual((m.content_encoder, m.pose_encoder, m.content_dim, m.pose_dim,
+                      m.normalize_content, m.normalize_pose, m.alpha, m.beta, m.sd_nf,
+                      m.channels, m.base_filters),
+                     ("vgg_unet", "resnet", 128, 5, False, False, 1.0, 1e-4, 100, 1, 64))
+    self.assertEqual((train.optimizer, train.learning_rate, train.beta1, train.beta2,
+                      train.epsilon, train.batch_size, train.steps),
+                     ("adam", 0.002, 0.5, 0.999, 1e-8, 100, 120_000))
+    self.assertEqual((config.data.frame_sampling, config.data.max_offset,
+                      config.data.num_frames), ("thesis", 10, 20))
+
+  def test_drnet_norb_is_the_nearest_thesis_model(self):
+    config = config_loader.load("drnet", "norb")
+    m, train = config.model, config.train
+    # Thesis §5.3.1: ResNet-18 encoders (tfgen: ResNet pose, DCGAN content, the nearest),
+    # DCGAN decoder, |h_c| 128, |h_p| 10, alpha 1, beta 0.1, C 2 x 100; grey 64x64.
+    self.assertEqual((m.content_encoder, m.pose_encoder, m.content_dim, m.pose_dim,
+                      m.normalize_content, m.normalize_pose, m.alpha, m.beta, m.sd_nf,
+                      m.channels, m.image_size, m.base_filters),
+                     ("dcgan", "resnet", 128, 10, False, False, 1.0, 0.1, 100, 1, 64, 64))
+    self.assertEqual((train.optimizer, train.learning_rate, train.beta1, train.beta2,
+                      train.epsilon, train.batch_size, train.steps),
+                     ("adam", 0.002, 0.5, 0.999, 1e-8, 100, 120_000))
+    # Whole 18-azimuth sweeps; frame size and channels as the model's.
+    self.assertEqual((config.data.num_frames, config.data.frame_sampling,
+                      config.data.max_offset), (18, "thesis", 17))
+    self.assertEqual((config.data.options.image_size, config.data.options.camera),
+                     (m.image_size, "first"))
+
+  @test_case.parameterized.parameters("mnist", "kth", "norb")
+  def test_drnet_quick_variant_is_smaller(self, dataset):
+    default = config_loader.load("drnet", dataset)
+    quick = config_loader.load("drnet", dataset, "quick")
     self.assertLess(quick.model.base_filters, default.model.base_filters)
     self.assertLessEqual(quick.train.steps, 1000)
     self.assertLessEqual(quick.train.batch_size, 16)
@@ -176,13 +226,14 @@ class ConfigsTest(test_case.TestCase):
     self.assertEqual(quick.model.to_dict(), default.model.to_dict())
     self.assertEqual(quick.data.to_dict(), default.data.to_dict())
     with self.assertRaisesRegex(ValueError, "Unknown variant 'repro'; valid: None, 'quick'"):
-      config_loader.load("drnet", "mnist", "repro")
+      config_loader.load("drnet", dataset, "repro")
 
-  def test_kth_image_size_moves_model_and_data_together(self):
-    config = config_loader.load("svg_lp", "kth")
+  @test_case.parameterized.parameters("svg_lp", "drnet")
+  def test_kth_image_size_moves_model_and_data_together(self, model):
+    config = config_loader.load(model, "kth")
     config_loader.apply_overrides(config, ["model.image_size=128"])
     self.assertEqual(config.data.options.image_size, 128)
-    config = config_loader.load("svg_lp", "kth")
+    config = config_loader.load(model, "kth")
     config_loader.apply_overrides(config, ["data.options.image_size=128"])
     self.assertEqual(config.model.image_size, 128)
 

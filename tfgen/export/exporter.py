@@ -26,6 +26,7 @@ from tfgen.export import serving_requests
 SERVING_DEFAULT = "serving_default"
 SIGNATURE_PROVIDERS = {
     "svg": "tfgen.export.svg_signatures",
+    "drnet": "tfgen.models.drnet.export_signatures",
 }
 
 

@@ -22,15 +22,17 @@ The number of context frames (and of reconstructed frames) is fixed to the model
 training value: `SVG.generate` unrolls the context statically. Height, width and channels
 are the model's.
 
-Inputs are declared with unknown rank and checked in the graph: a loaded signature does
-not check shapes against its declared `TensorSpec`s (neither does TF Serving), and a
-declared rank would let TensorFlow fold a rank check away. Wrong rank or shape, values
-outside [0, 1] (or NaN), a non-positive count or a wrong dtype raise
+Inputs are declared with unknown rank and checked in the graph (`input_checks`: a loaded
+signature does not check shapes against its declared `TensorSpec`s, neither does TF
+Serving, and a declared rank would let TensorFlow fold a rank check away). Wrong rank or
+shape, values outside [0, 1] (or NaN), a non-positive count or a wrong dtype raise
 `InvalidArgumentError` saying what was expected.
 """
 
 import numpy as np
 import tensorflow as tf
+
+from tfgen.export import input_checks
 
 SERVING_DEFAULT = "serving_default"
 RECONSTRUCT = "reconstruct"
@@ -65,60 +67,6 @@ def input_specs(model):
   return specs
 
 
-def _describe(name, spec):
-  dims = ", ".join("batch" if d is None else str(d) for d in spec.shape)
-  return f"{name}: expected {spec.dtype.name} of shape ({dims})"
-
-
-def _checked_value(condition, message, data, x, stand_in):
-  """`x` if `condition` (a scalar bool) holds; else the call fails with `message`.
-
-  Grappler does not reliably keep ops that consume `x` after an assertion that is only a
-  control dependency (a wrong seed then fails inside the random op first, with its own
-  message). So a failed check also swaps in a well-formed `stand_in`: no later op can fail
-  on the bad input, and the assertion's message is the error the caller sees.
-  """
-  assertion = tf.debugging.Assert(condition, [message] + data, summarize=8)
-  with tf.control_dependencies([assertion]):
-    return tf.cond(condition, lambda: tf.identity(x), stand_in)
-
-
-def _checked(x, name, spec):
-  """`x` after an in-graph check of its rank and fixed sizes, with its static shape set."""
-  rank = spec.shape.rank
-  shape = tf.shape(x)
-  # Padded so that the gather is in range for inputs of any rank.
-  padded = tf.concat([shape, tf.fill([rank], -1)], axis=0)
-  fixed_axes = [i for i, d in enumerate(spec.shape) if d is not None]
-  condition = tf.equal(tf.size(shape), rank)
-  if fixed_axes:
-    dims = tf.gather(padded, fixed_axes)
-    expected = tf.constant([spec.shape[i] for i in fixed_axes], tf.int32)
-    condition = tf.logical_and(condition, tf.reduce_all(tf.equal(dims, expected)))
-  stand_in_shape = [1 if d is None else d for d in spec.shape]
-  x = _checked_value(condition, _describe(name, spec) + "; got shape", [shape], x,
-                     lambda: tf.zeros(stand_in_shape, spec.dtype))
-  return tf.ensure_shape(x, spec.shape)
-
-
-def _checked_frames(x, name, spec):
-  """Checked frames whose values lie in [0, 1] (NaN fails both comparisons)."""
-  x = _checked(x, name, spec)
-  return _checked_value(tf.reduce_all((x >= 0.0) & (x <= 1.0)),
-                        f"{name}: expected values in [0, 1]; got min and max",
-                        [tf.reduce_min(x), tf.reduce_max(x)], x, lambda: tf.zeros_like(x))
-
-
-def _checked_count(x, name, spec):
-  x = _checked(x, name, spec)
-  return _checked_value(x > 0, f"{name}: expected a scalar > 0; got", [x], x,
-                        lambda: tf.ones_like(x))
-
-
-def _unknown_rank(specs):
-  return [tf.TensorSpec(None, spec.dtype, name=name) for name, spec in specs.items()]
-
-
 def signatures(model):
   """The serving signatures of `model`, see the module docstring.
 
@@ -132,13 +80,14 @@ def signatures(model):
   specs = input_specs(model)
   default_specs = specs[SERVING_DEFAULT]
 
-  @tf.function(input_signature=_unknown_rank(default_specs))
+  @tf.function(input_signature=input_checks.unknown_rank(default_specs))
   def serving_default(context, num_future_frames, num_samples, seed):
-    context = _checked_frames(context, "context", default_specs["context"])
-    num_future_frames = _checked_count(num_future_frames, "num_future_frames",
-                                       default_specs["num_future_frames"])
-    num_samples = _checked_count(num_samples, "num_samples", default_specs["num_samples"])
-    seed = _checked(seed, "seed", default_specs["seed"])
+    context = input_checks.checked_frames(context, "context", default_specs["context"])
+    num_future_frames = input_checks.checked_count(num_future_frames, "num_future_frames",
+                                                   default_specs["num_future_frames"])
+    num_samples = input_checks.checked_count(num_samples, "num_samples",
+                                             default_specs["num_samples"])
+    seed = input_checks.checked(seed, "seed", default_specs["seed"])
     outputs = model.generate(context, num_future_frames, num_samples, seed,
                              return_prior_scale=model.prior == "learned")
     return {name: tf.identity(value, name=name) for name, value in outputs.items()}
@@ -147,10 +96,10 @@ def signatures(model):
   if RECONSTRUCT in specs:
     reconstruct_specs = specs[RECONSTRUCT]
 
-    @tf.function(input_signature=_unknown_rank(reconstruct_specs))
+    @tf.function(input_signature=input_checks.unknown_rank(reconstruct_specs))
     def reconstruct(video, seed):
-      video = _checked_frames(video, "video", reconstruct_specs["video"])
-      seed = _checked(seed, "seed", reconstruct_specs["seed"])
+      video = input_checks.checked_frames(video, "video", reconstruct_specs["video"])
+      seed = input_checks.checked(seed, "seed", reconstruct_specs["seed"])
       return {"reconstruction": tf.identity(model.reconstruct(video, seed),
                                             name="reconstruction")}
 
