@@ -219,6 +219,15 @@ class TrainerTest(test_case.TestCase):
                         for line in logs.output), logs.output[:5])
     self.assertTrue(any("jit_compile=false" in line for line in logs.output))  # Quick's.
 
+  def test_pictures_from_a_test_split_smaller_than_asked(self):
+    # 3 test clips for 4 picture clips: the pictures show the 3 (no error, no empty batch).
+    config = tiny_config(steps=1)
+    config.data.options.num_test_sequences = 3
+    config.train.num_image_sequences = 4
+    workdir = self.make_temp_dir()
+    trainer_lib.train(config, workdir)
+    self.assertTrue(os.path.exists(os.path.join(workdir, "samples", "step_00000001.png")))
+
   def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(self):
     workdir = self.make_temp_dir()
     trainer_lib.train(tiny_config(steps=2), workdir)

@@ -264,7 +264,7 @@ class Trainer:
 
     dataset = self._dataset("train", train.batch_size, start_index=int(examples_seen.numpy()))
     iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
-    image_batch = next(iter(self._dataset("test", train.num_image_sequences)))
+    image_batch = self._picture_clips()
     writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train")) \
         if self.is_chief else tf.summary.create_noop_writer()
 
@@ -323,6 +323,16 @@ class Trainer:
       progress.close()
       writer.flush()
     return metrics
+
+  def _picture_clips(self):
+    """The test clips of the pictures: up to `train.num_image_sequences` of them."""
+    wanted = self.config.train.num_image_sequences
+    batch = next(iter(self._dataset("test", wanted, drop_remainder=False)), None)
+    if batch is None:
+      raise ValueError(f"The test split of {self.config.data.name!r} holds no clip of "
+                       f"{self.config.data.num_frames} frames for the training pictures: use "
+                       "shorter clips (config.data.num_frames) or more test data.")
+    return batch
 
   def _write_images(self, model, video, step, writer, final=False):
     """Sample pictures from the model's `picture_rows` (each family defines its rows)."""
