@@ -1,8 +1,9 @@
 """DrNET on two-colour Moving MNIST (thesis §5.3.2, Fig. 5.3; SPEC §2, DRNET_FACTS §1).
 
-Run (reference scale: batch 100, 200 epochs x 600 iterations = 120,000 steps; about 3 days
-on 2 CPU cores: 2.2 s/step measured, 2.8 GB of memory; drnet-py takes 6.9 s/step there,
-DRNET_FACTS §9, for its default U-Net model):
+Run (reference scale: batch 100, 200 epochs x 600 iterations = 120,000 steps; about 2.5
+days on 2 CPU cores: 1.8 s/step measured on a quiet 2-core AVX-512 EPYC (2.2 s/step on a
+busy one), 2.8 GB of memory; drnet-py's own iteration takes 1.7 s/step on the same CPU,
+`benchmarks/train_throughput.py --model=drnet`):
 
   python -m tfgen.bin.train --model=drnet --dataset=mnist --workdir=/tmp/drnet_mnist
 
