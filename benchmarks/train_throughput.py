@@ -222,7 +222,27 @@ def _init_weights(module):
     module.bias.data.fill_(0)
 
 
-class ReferenceStep:
+class _ReferenceSteps:
+  """What both reference reproductions share: cycling through the converted batches, and
+  the FLOP count of one iteration. Subclasses define `_iteration(x) -> metrics`."""
+
+  def flops_per_step(self):
+    """FLOPs of one reference iteration, counted by `torch.utils.flop_counter`."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+      self.run(1)
+    return int(counter.get_total_flops())
+
+  def run(self, steps):
+    metrics = {}
+    for _ in range(steps):
+      x = self.batches[self._next % len(self.batches)]
+      self._next += 1
+      metrics = self._iteration(x)
+    return metrics
+
+
+class ReferenceStep(_ReferenceSteps):
   """The official SVG modules and a reproduction of `train()` of `train_svg_{lp,fp}.py`."""
 
   repository = "edenton/svg"
@@ -320,23 +340,11 @@ class ReferenceStep:
       optimizer.step()
     return {"mse": mse.item() / self.num_frames, "kl": kld.item() / self.num_frames}
 
-  def flops_per_step(self):
-    """FLOPs of one reference step, counted by `torch.utils.flop_counter` (one step run)."""
-    from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False) as counter:
-      self.run(1)
-    return int(counter.get_total_flops())
-
-  def run(self, steps):
-    metrics = {}
-    for _ in range(steps):
-      x = self.batches[self._next % len(self.batches)]
-      self._next += 1
-      metrics = self._train(x)
-    return metrics
+  def _iteration(self, x):
+    return self._train(x)
 
 
-class DrNetReferenceStep:
+class DrNetReferenceStep(_ReferenceSteps):
   """drnet-py's networks and a reproduction of one iteration of `train_drnet.py`.
 
   One iteration is `train_scene_discriminator(x)` then `train(x)` (DRNET_FACTS §4), `x` a
@@ -470,24 +478,11 @@ class DrNetReferenceStep:
       self.optimizers[name].step()
     return sim_loss.item(), rec_loss.item()
 
-  def flops_per_step(self):
-    """FLOPs of one reference iteration, counted by `torch.utils.flop_counter`."""
-    from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False) as counter:
-      self.run(1)
-    return int(counter.get_total_flops())
-
-  def run(self, steps):
-    metrics = {}
-    for _ in range(steps):
-      x = self.batches[self._next % len(self.batches)]
-      self._next += 1
-      with _reference_on_cpu(self.torch):
-        sd_loss, sd_acc = self._train_scene_discriminator(x)
-        sim_loss, rec_loss = self._train(x)
-      metrics = {"sd_loss": sd_loss, "sd_acc": sd_acc, "sim_loss": sim_loss,
-                 "rec_loss": rec_loss}
-    return metrics
+  def _iteration(self, x):
+    with _reference_on_cpu(self.torch):
+      sd_loss, sd_acc = self._train_scene_discriminator(x)
+      sim_loss, rec_loss = self._train(x)
+    return {"sd_loss": sd_loss, "sd_acc": sd_acc, "sim_loss": sim_loss, "rec_loss": rec_loss}
 
 
 # The reference step of each model family (`config.model.name`).
