@@ -35,7 +35,7 @@ def export_random_svg_lp(base):
   """Exports a randomly initialised full-size SVG-LP; returns its version directory."""
   from configs import svg_lp_smmnist  # pylint: disable=g-import-not-at-top
   from tfgen.export import exporter  # pylint: disable=g-import-not-at-top
-  from tfgen.export import svg_signatures  # pylint: disable=g-import-not-at-top
+  from tfgen.models.svg import export_signatures as svg_signatures  # pylint: disable=g-import-not-at-top
   from tfgen.models import factory  # pylint: disable=g-import-not-at-top
   model = factory.build_model(svg_lp_smmnist.get_config().model)
   model.build()

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 
 from tests import test_case
-from tests.evaluation import trajectories_test
+from tests.models.svg import trajectories_test
 from tfgen.evaluation import evaluate
 
 

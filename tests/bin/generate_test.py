@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests import test_case
 from tests.evaluation import evaluate_test
-from tfgen.evaluation import sample_pictures
+from tfgen.models.svg import sample_pictures
 
 
 def run_binary(*args):

@@ -1,11 +1,11 @@
 r"""The thesis's SVG analyses of a trained run: `python -m tfgen.bin.analyze --workdir=DIR`.
 
-  --analysis=prior_sigma   Fig. 6.4 (`tfgen.evaluation.prior_analysis`): sequences that
+  --analysis=prior_sigma   Fig. 6.4 (`tfgen.models.svg.prior_analysis`): sequences that
       share one synchronized trajectory but show different test digits are fed to the
       learned prior; mean +- std of its sigma per step over `--num_steps` steps, the true
       wall-collision steps marked. Needs an svg_lp run. Writes `prior_sigma.{png,csv,json,npz}`
       into `--output_dir` (default `DIR/prior_analysis`).
-  --analysis=trajectories  Fig. 6.5 / 6.7 (`tfgen.evaluation.trajectories`): single-digit
+  --analysis=trajectories  Fig. 6.5 / 6.7 (`tfgen.models.svg.trajectories`): single-digit
       SM-MNIST; the digit is located in every generated and ground-truth frame by
       cross-correlation with the context digit; per-step (dx, dy) histograms of the model
       and the true conditional distribution side by side, with their total variation and
@@ -14,7 +14,7 @@ r"""The thesis's SVG analyses of a trained run: `python -m tfgen.bin.analyze --w
   --analysis=collision_ssim  Best-of-N SSIM of this run against a baseline run
       (`--baseline_workdir`, e.g. svg_det), both evaluated by `tfgen.bin.evaluate` on the
       same test set, before and after each test sequence's first wall collision
-      (`tfgen.evaluation.collision_comparison`). Writes `collision_comparison.{json,csv,png}`
+      (`tfgen.models.svg.collision_comparison`). Writes `collision_comparison.{json,csv,png}`
       into `--output_dir` (default `DIR/collision_comparison`).
   --analysis=all           prior_sigma (svg_lp runs), trajectories (single-digit runs) and,
       with `--baseline_workdir`, collision_ssim.
@@ -72,7 +72,7 @@ def _batch_kwargs():
 
 
 def run_prior_sigma():
-  from tfgen.evaluation import prior_analysis  # pylint: disable=g-import-not-at-top
+  from tfgen.models.svg import prior_analysis  # pylint: disable=g-import-not-at-top
   document = prior_analysis.analyze_prior(
       FLAGS.workdir, output_dir=_output_dir("prior_analysis"),
       num_sequences=FLAGS.num_sequences, num_steps=FLAGS.num_steps, seed=FLAGS.seed,
@@ -86,7 +86,7 @@ def run_prior_sigma():
 
 
 def run_trajectories():
-  from tfgen.evaluation import trajectories  # pylint: disable=g-import-not-at-top
+  from tfgen.models.svg import trajectories  # pylint: disable=g-import-not-at-top
   document = trajectories.analyze_trajectories(
       FLAGS.workdir, output_dir=_output_dir("trajectories"),
       num_trajectories=FLAGS.num_trajectories,
@@ -104,7 +104,7 @@ def run_trajectories():
 
 
 def run_collision_ssim():
-  from tfgen.evaluation import collision_comparison  # pylint: disable=g-import-not-at-top
+  from tfgen.models.svg import collision_comparison  # pylint: disable=g-import-not-at-top
   if not FLAGS.baseline_workdir:
     raise ValueError("--analysis=collision_ssim needs --baseline_workdir (an evaluated run "
                      "to compare with, e.g. svg_det).")

@@ -2,8 +2,8 @@
 
 The mechanism is model-agnostic: a model family contributes a signature provider, a
 module with `signatures(model) -> {name: tf.function}` and `example_inputs(model) ->
-{name: {input: np.ndarray}}`, registered in `SIGNATURE_PROVIDERS` under the family name of
-`config.model.name` (`tfgen.models.factory`).
+{name: {input: np.ndarray}}`, named by the family's `signatures` field in the model-family
+registry (`tfgen.models.factory`, keyed by `config.model.name`).
 
 A version is written into a hidden temporary sibling (`BASE/<model_name>/.tmp-<version>-*`,
 which TF Serving ignores: it only loads integer-named directories), loaded back and run on
@@ -12,7 +12,6 @@ directory: no partial version is ever visible. Local file systems only (the rena
 what makes it atomic); export locally and copy for a bucket.
 """
 
-import importlib
 import json
 import os
 import shutil
@@ -24,18 +23,13 @@ import tensorflow as tf
 from tfgen.export import serving_requests
 
 SERVING_DEFAULT = "serving_default"
-SIGNATURE_PROVIDERS = {
-    "svg": "tfgen.export.svg_signatures",
-    "drnet": "tfgen.models.drnet.export_signatures",
-}
-
-
 def signature_provider(family):
   """The signature provider module of a model family (e.g. "svg")."""
-  if family not in SIGNATURE_PROVIDERS:
-    raise ValueError(f"No export signatures for model family {family!r}; valid: "
-                     f"{', '.join(SIGNATURE_PROVIDERS)}.")
-  return importlib.import_module(SIGNATURE_PROVIDERS[family])
+  from tfgen.models import factory  # pylint: disable=g-import-not-at-top
+  try:
+    return factory.family_module(family, "signatures")
+  except ValueError as e:
+    raise ValueError(f"No export signatures for model family {family!r}: {e}") from None
 
 
 def existing_versions(model_dir):

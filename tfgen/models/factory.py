@@ -1,8 +1,9 @@
-"""Model families: the registry through which shared code (the trainer) reaches each family.
+"""Model families: the registry through which shared code reaches each family.
 
-A model never reads a config; its family's entry here maps `config.model` to constructor
-arguments and tells the shared trainer the few things that differ between families, so
-the trainer has no `if model == ...`:
+What belongs to one family lives in its folder, `tfgen/models/<family>/`: the model, its
+export signatures, its pictures and analyses, and `family.py`, whose `FAMILY` is a
+`ModelFamily` telling the shared code (trainer, exporter, binaries) the few things that
+differ between families, so none of it has an `if model == ...`:
 
 - `build(**fields)`: the model, from `config.model` without its `name`;
 - `compile(model, train_config)`: creates the family's optimisers from `config.train` and
@@ -10,15 +11,32 @@ the trainer has no `if model == ...`:
   strategy scope);
 - `check_data(config)`: raises `ValueError` when `config.data` cannot feed the model;
 - `training_data(dataset, config, start_index)`: the registered data set's training stream
-  (batches of clips, the first being clip `start_index`) turned into what the model's
-  `train_step` takes.
+  (batches, the first being example `start_index`) turned into what the model's
+  `train_step` takes;
+- `signatures`: the module path of the family's export signatures (`signatures(model)`,
+  `example_inputs(...)`; `tfgen.export.exporter`);
+- `samples`: the module path of the family's pictures (`write_samples(workdir, **flags)`;
+  `tfgen.bin.generate`);
+- `prepare_config(config)` (optional): completes `config` in place from what it refers to
+  (e.g. the DrNET run a pose LSTM is trained on) and raises `ValueError` on a bad
+  reference; the trainer calls it first, before `check_data`;
+- `initialize(model, config)` (optional): initial values that are not drawn at random
+  (e.g. frozen networks restored from another run); the trainer calls it on a fresh start
+  only, a resumed run restoring everything from its own checkpoint.
+
+Families that predict video (`tfgen.bin.evaluate`, best-of-N) give their model
+`generate(context, num_future_frames, num_samples, seed) -> {"samples": (B, N, F, H, W, C)}`,
+`num_context_frames` and `stochastic` (False: one future, N = 1).
 
 What the trainer asks of the model itself: `train_step`, `metrics`, `submodules_by_name()`
 (summaries), `optimizers_by_name()` (the checkpoint; "optimizer", the main one, is
 `model.optimizer`) and, for pictures, `picture_rows(video, num_samples, seed)`.
+
+A new family adds its folder with a `family.py` and one line to `_FAMILY_MODULES`.
 """
 
 import dataclasses
+import importlib
 from typing import Callable, Optional
 
 
@@ -29,77 +47,35 @@ class ModelFamily:
   compile: Callable
   check_data: Callable
   training_data: Optional[Callable] = None
+  signatures: Optional[str] = None
+  samples: Optional[str] = None
+  prepare_config: Optional[Callable] = None
+  initialize: Optional[Callable] = None
 
 
-# ----------------------------------------------------------------------------- SVG
-
-
-def _build_svg(**fields):
-  from tfgen.models.svg.svg import SVG  # pylint: disable=g-import-not-at-top
-  return SVG(**fields)
-
-
-def _compile_svg(model, train_config):
-  from tfgen.train import optimizers  # pylint: disable=g-import-not-at-top
-  model.compile(optimizer=optimizers.make_optimizer(train_config))
-  # `model.optimizer`: a LossScaleOptimizer under mixed_float16.
-  model.optimizer.build(model.trainable_variables)
-
-
-def _check_svg_data(config):
-  expected_frames = config.model.num_context_frames + config.model.num_future_frames
-  if config.data.num_frames != expected_frames:
-    raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
-                     f"num_context_frames + num_future_frames ({expected_frames}).")
-
-
-# ----------------------------------------------------------------------------- DrNET
-
-
-def _build_drnet(**fields):
-  from tfgen.models.drnet.drnet import DrNet  # pylint: disable=g-import-not-at-top
-  return DrNet(**fields)
-
-
-def _compile_drnet(model, train_config):
-  # One optimiser per player, both from config.train (drnet-py: Adam lr 0.002, betas
-  # (0.5, 0.999), eps 1e-8 for every network); DrNet.compile builds both.
-  from tfgen.train import optimizers  # pylint: disable=g-import-not-at-top
-  model.compile(discriminator_optimizer=optimizers.make_optimizer(train_config),
-                optimizer=optimizers.make_optimizer(train_config))
-
-
-def _check_drnet_data(config):
-  from tfgen.models.drnet import frame_sampling  # pylint: disable=g-import-not-at-top
-  data = config.data
-  frame_sampling.check(data.get("frame_sampling", None), data.num_frames,
-                       data.get("max_offset", None))
-
-
-def _drnet_training_data(dataset, config, start_index):
-  from tfgen.models.drnet import frame_sampling  # pylint: disable=g-import-not-at-top
-  data = config.data
-  return frame_sampling.sample_frames(
-      dataset, data.frame_sampling, batch_size=config.train.batch_size,
-      num_frames=data.num_frames, seed=config.train.seed, start_index=start_index,
-      max_offset=data.get("max_offset", None))
-
-
-# ----------------------------------------------------------------------------- registry
-
-FAMILIES = {
-    "svg": ModelFamily(build=_build_svg, compile=_compile_svg, check_data=_check_svg_data),
-    "drnet": ModelFamily(build=_build_drnet, compile=_compile_drnet,
-                         check_data=_check_drnet_data, training_data=_drnet_training_data),
+# config.model.name -> the module whose FAMILY describes it (imported on first use).
+_FAMILY_MODULES = {
+    "svg": "tfgen.models.svg.family",
+    "drnet": "tfgen.models.drnet.family",
 }
-MODEL_FAMILIES = tuple(FAMILIES)
+MODEL_FAMILIES = tuple(_FAMILY_MODULES)
 
 
 def get_family(name):
   """The `ModelFamily` registered as `name` (`config.model.name`)."""
-  if name not in FAMILIES:
+  if name not in _FAMILY_MODULES:
     raise ValueError(f"Unknown model family {name!r}; valid: {', '.join(MODEL_FAMILIES)}.")
-  return FAMILIES[name]
+  return importlib.import_module(_FAMILY_MODULES[name]).FAMILY
+
+
+def family_module(name, hook):
+  """The module a family names for `hook` ("signatures", "samples"), imported."""
+  path = getattr(get_family(name), hook)
+  if path is None:
+    with_hook = [f for f in MODEL_FAMILIES if getattr(get_family(f), hook) is not None]
+    raise ValueError(f"Model family {name!r} has no {hook}; families with {hook}: "
+                     f"{', '.join(with_hook)}.")
+  return importlib.import_module(path)
 
 
 def build_model(model_config):

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tests import test_case
-from tests.export import svg_signatures_test
+from tests.models.svg import export_signatures_test as svg_signatures_test
 from tfgen.export import exporter
 from tfgen.export import serving_requests
 from tfgen.models.drnet import drnet as drnet_lib

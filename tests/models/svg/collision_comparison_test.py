@@ -9,7 +9,7 @@ import numpy as np
 
 from tests import test_case
 from tests.evaluation import evaluate_test
-from tfgen.evaluation import collision_comparison
+from tfgen.models.svg import collision_comparison
 from tfgen.evaluation import evaluate
 from tfgen.train import workdir as workdir_lib
 

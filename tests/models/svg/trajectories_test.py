@@ -14,7 +14,7 @@ from tests import test_case
 from tests.evaluation import evaluate_test
 from tests.train import trainer_test
 from tfgen.data import smmnist
-from tfgen.evaluation import trajectories
+from tfgen.models.svg import trajectories
 from tfgen.train import workdir as workdir_lib
 
 

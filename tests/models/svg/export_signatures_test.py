@@ -13,7 +13,7 @@ import tensorflow as tf
 from tests import test_case
 from tfgen.export import exporter
 from tfgen.export import serving_requests
-from tfgen.export import svg_signatures
+from tfgen.models.svg import export_signatures as svg_signatures
 from tfgen.models.svg.svg import SVG
 
 # Different sizes on each axis: batch 2, context 3, future 4, samples 5, z 6.

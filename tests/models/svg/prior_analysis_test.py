@@ -13,7 +13,7 @@ import tensorflow as tf
 from tests import test_case
 from tests.evaluation import evaluate_test
 from tfgen.data import smmnist
-from tfgen.evaluation import prior_analysis
+from tfgen.models.svg import prior_analysis
 from tfgen.train import checkpointing
 from tfgen.train import workdir as workdir_lib
 
