@@ -20,9 +20,14 @@ INSTALL_REQUIRES = [
     "tqdm>=4.66",
     "tensorboard>=2.20",  # tf.summary needs it; TensorFlow 2.21 no longer installs it.
     "av>=12",  # PyAV, the FFmpeg binding that decodes KTH videos.
+    "lmdb>=1.4",  # LSUN's per-category LMDB databases (tfgen.data.lsun).
     # Warm-up PredictionLog records for TF Serving (its protobuf range includes ours).
     "tensorflow-serving-api>=2.21,<2.22",
     "flask>=3.1.3,<3.2",  # The human-evaluation page (python -m tfgen.bin.human_eval serve).
+    # The pipeline (pipelines/): Kubeflow Pipelines v2 orchestrates (kfp.local runs it on one
+    # machine), Apache Beam runs ExampleGen. Both accept the protobuf range above.
+    "kfp>=2.17.3,<2.18",
+    "apache-beam>=2.77,<2.78",
 ]
 
 EXTRAS_REQUIRE = {
