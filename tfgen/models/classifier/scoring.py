@@ -1,0 +1,35 @@
+"""A trained classifier from its work directory, and its accuracy on a split."""
+
+import numpy as np
+
+from tfgen.data import registry
+from tfgen.train import workdir as workdir_lib
+
+
+def load(workdir):
+  """`(classifier, config, checkpoint_path)` of a `--model=classifier` run's latest checkpoint.
+
+  Raises:
+    ValueError: the work directory holds another model family, no config or no checkpoint.
+  """
+  config = workdir_lib.load_config(workdir)
+  if config.model.name != "classifier":
+    raise ValueError(f"{workdir!r} holds a {config.model.name!r} run, not a classifier "
+                     "(train one with --model=classifier).")
+  return workdir_lib.load_model(workdir, config)
+
+
+def accuracy(model, config, split="test", batch_size=500):
+  """`(accuracy, num_images)` of `model` on every image of `split` of `config.data`."""
+  data = config.data
+  dataset = registry.build(data.name, split, batch_size=batch_size, num_frames=None,
+                           seed=config.train.seed, data_dir=data.data_dir,
+                           drop_remainder=False, **dict(data.get("options", {})))
+  correct = total = 0
+  for batch in dataset:
+    logits = model(batch["image"], training=False)
+    correct += int(np.sum(np.argmax(logits, axis=-1) == batch["label"].numpy()))
+    total += int(batch["label"].shape[0])
+  if not total:
+    raise ValueError(f"The {split} split of {data.name!r} holds no image.")
+  return correct / total, total
