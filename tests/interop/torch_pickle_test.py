@@ -150,6 +150,12 @@ class BadInputTest(parameterized.TestCase):
   def test_not_a_checkpoint(self, data):
     self.assertRefused(data, "not a PyTorch checkpoint")
 
+  def test_git_lfs_pointer(self):
+    # What a clone without Git LFS holds in place of a large file.
+    self.assertRefused(b"version https://git-lfs.github.com/spec/v1\n"
+                       b"oid sha256:" + b"0" * 64 + b"\nsize 345678901\n",
+                       "is a Git LFS pointer, not the checkpoint itself")
+
   def test_zip_that_is_not_a_checkpoint(self):
     path = os.path.join(self.dir, "other.zip")
     with zipfile.ZipFile(path, "w") as archive:

@@ -58,13 +58,24 @@ TORCH_NN_CLASSES = {
     "torch.nn.modules.padding": ("ZeroPad2d", "ReflectionPad2d"),
 }
 
-# The module classes of the authors' code (edenton/svg; drnet-py adds its own later).
+# The module classes of the authors' code: edenton/svg's, and edenton/drnet-py's (whose
+# `models.dcgan_64` adds `pose_encoder` and `content_encoder`, and whose `models.lstm.lstm`
+# has the name of SVG's).
 REFERENCE_CLASSES = {
-    "models.dcgan_64": ("encoder", "decoder", "dcgan_conv", "dcgan_upconv"),
-    "models.dcgan_128": ("encoder", "decoder", "dcgan_conv", "dcgan_upconv"),
+    "models.dcgan_64": ("encoder", "decoder", "dcgan_conv", "dcgan_upconv", "pose_encoder",
+                        "content_encoder"),
+    "models.dcgan_128": ("encoder", "decoder", "dcgan_conv", "dcgan_upconv", "pose_encoder",
+                         "content_encoder"),
     "models.vgg_64": ("encoder", "decoder", "vgg_layer"),
     "models.vgg_128": ("encoder", "decoder", "vgg_layer"),
     "models.lstm": ("lstm", "gaussian_lstm"),
+    "models.dcgan_unet_64": ("content_encoder", "decoder", "dcgan_conv", "dcgan_upconv"),
+    "models.dcgan_unet_128": ("content_encoder", "decoder", "dcgan_conv", "dcgan_upconv"),
+    "models.vgg_unet_64": ("content_encoder", "decoder", "vgg_layer"),
+    "models.vgg_unet_128": ("content_encoder", "decoder", "vgg_layer"),
+    "models.resnet_64": ("pose_encoder", "resnet18", "BasicBlock", "Bottleneck"),
+    "models.resnet_128": ("pose_encoder", "resnet18", "BasicBlock", "Bottleneck"),
+    "models.classifiers": ("scene_discriminator",),
 }
 
 
@@ -491,6 +502,10 @@ def load(path):
     with open(name, "rb") as f:
       head = f.read(262)
       f.seek(0)
+      if head.startswith(b"version https://git-lfs.github.com/spec/"):
+        raise CheckpointError(
+            f"{name} is a Git LFS pointer, not the checkpoint itself: fetch the file "
+            "(`git lfs install && git lfs pull` in the clone it comes from).")
       if len(head) > 261 and head[257:262] == b"ustar":
         raise CheckpointError(f"{name} is a PyTorch < 0.1.10 tar checkpoint, not supported.")
       obj = _load_legacy(f, name)
