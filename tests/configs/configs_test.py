@@ -16,6 +16,7 @@ SUBMODULES = {
     "svg_fp": {"encoder", "decoder", "frame_predictor", "posterior"},
     "svg_det": {"encoder", "decoder", "frame_predictor"},
     "drnet": {"content_encoder", "pose_encoder", "decoder", "scene_discriminator"},
+    "classifier": {"features", "head"},
 }
 # DRNET_FACTS.md §3 "mnist_thesis": trainable parameters of drnet-py's netEC, netEP, netD,
 # netC with the thesis's MNIST sizes.
@@ -97,7 +98,11 @@ class ConfigsTest(test_case.TestCase):
     built = factory.build_model(config.model)
     built.build()
     self.assertTrue(built.built)
-    self.assertEqual(set(built.submodules_by_name()), SUBMODULES[model])
+    # LAPGAN configs ("lapgan", "lapgan_classcond", "gan"): a G and a D per pyramid level.
+    expected_parts = SUBMODULES.get(model) or {
+        f"level_{k}/{part}" for k in range(len(config.model.sizes))
+        for part in ("generator", "discriminator")}
+    self.assertEqual(set(built.submodules_by_name()), expected_parts)
     if model in PRIORS:
       self.assertEqual(built.prior, PRIORS[model])
 

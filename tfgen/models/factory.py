@@ -17,6 +17,9 @@ differ between families, so none of it has an `if model == ...`:
   `example_inputs(...)`; `tfgen.export.exporter`);
 - `samples`: the module path of the family's pictures (`write_samples(workdir, **flags)`;
   `tfgen.bin.generate`);
+- `evaluate` (optional): the module path of the family's evaluation (`FLAG_NAMES`,
+  `evaluate(workdir, **flags)`, `summary_lines(document)`; `tfgen.bin.evaluate`);
+  without it, best-of-N video evaluation (`tfgen.evaluation.evaluate`);
 - `prepare_config(config)` (optional): completes `config` in place from what it refers to
   (e.g. the DrNET run a pose LSTM is trained on) and raises `ValueError` on a bad
   reference; the trainer calls it first, before `check_data`;
@@ -49,14 +52,26 @@ class ModelFamily:
   training_data: Optional[Callable] = None
   signatures: Optional[str] = None
   samples: Optional[str] = None
+  # Optional: a family trained as several trainer runs (LAPGAN: one per pyramid level);
+  # `tfgen.train.trainer.train` hands such a run to `train(config, workdir, strategy)`.
+  train: Optional[Callable] = None
   prepare_config: Optional[Callable] = None
   initialize: Optional[Callable] = None
+  # Optional: the module path of the family's own evaluation (`tfgen.bin.evaluate`):
+  # `FLAG_NAMES`, `evaluate(workdir, **flags) -> document`, `summary_lines(document)`.
+  # Families without one predict video and get best-of-N (`tfgen.evaluation.evaluate`).
+  evaluate: Optional[str] = None
 
 
 # config.model.name -> the module whose FAMILY describes it (imported on first use).
 _FAMILY_MODULES = {
     "svg": "tfgen.models.svg.family",
     "drnet": "tfgen.models.drnet.family",
+    "drnet_lstm": "tfgen.models.drnet.lstm_family",
+    "ae_lstm": "tfgen.models.drnet.ae_lstm_family",
+    "lapgan": "tfgen.models.lapgan.family",
+    "lapgan_level": "tfgen.models.lapgan.level_family",
+    "classifier": "tfgen.models.classifier.family",
 }
 MODEL_FAMILIES = tuple(_FAMILY_MODULES)
 

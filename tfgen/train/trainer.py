@@ -152,6 +152,9 @@ class Trainer:
     machine.resolve_precision(train.precision)  # An unknown precision fails here, early.
     machine.resolve_jit_compile(train.jit_compile)  # So does an unknown jit_compile.
     self.family = factory.get_family(config.model.name)
+    if self.family.prepare_config is not None:
+      # Fields derived from what the config refers to (e.g. another run), checked here.
+      self.family.prepare_config(config)
     self.family.check_data(config)  # What the family's train_step needs of the clips.
 
   # ---------------------------------------------------------------- set-up
@@ -167,7 +170,7 @@ class Trainer:
     """The data set's clips; for "train", as the family's `train_step` takes them."""
     data = self.config.data
     dataset = registry.build(
-        data.name, split, batch_size=batch_size, num_frames=data.num_frames,
+        data.name, split, batch_size=batch_size, num_frames=data.get("num_frames", None),
         seed=self.config.train.seed, data_dir=data.data_dir, start_index=start_index,
         drop_remainder=drop_remainder, **dict(data.get("options", {})))
     if split == "train" and self.family.training_data is not None:
@@ -220,7 +223,8 @@ class Trainer:
       step.assign(model.optimizer.iterations)
     # Learning rates are optimiser variables: a resumed run takes this config's.
     for optimizer in model.optimizers_by_name().values():
-      optimizer.learning_rate.assign(self.config.train.learning_rate)
+      if not _has_schedule(optimizer):  # A schedule follows the restored step.
+        optimizer.learning_rate.assign(self.config.train.learning_rate)
 
   # ---------------------------------------------------------------- loop
 
@@ -257,6 +261,8 @@ class Trainer:
       self._restore(manager.latest_checkpoint, model, examples_seen, step_counter)
       logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
                    int(step_counter.numpy()))
+    elif self.family.initialize is not None:
+      self.family.initialize(model, config)  # A fresh run's non-random initial values.
     step = int(step_counter.numpy())
     if step >= train.steps:
       logging.info("Nothing to do: step %d >= steps %d.", step, train.steps)
@@ -304,7 +310,7 @@ class Trainer:
               tf.summary.scalar(name, value)
             for name, each in model.optimizers_by_name().items():
               tag = "learning_rate" if name == "optimizer" else f"learning_rate/{name}"
-              tf.summary.scalar(tag, float(np.asarray(each.learning_rate.value)))
+              tf.summary.scalar(tag, float(keras.ops.convert_to_numpy(each.learning_rate)))
             tf.summary.scalar("sequences_per_second",
                               (step - window_step) * train.batch_size / (now - window_start))
           window_start, window_step = now, step
@@ -325,13 +331,17 @@ class Trainer:
     return metrics
 
   def _picture_clips(self):
-    """The test clips of the pictures: up to `train.num_image_sequences` of them."""
+    """The test clips of the pictures: up to `train.num_image_sequences` of them.
+
+    From the validation split for a data set without a test split (LSUN).
+    """
     wanted = self.config.train.num_image_sequences
-    batch = next(iter(self._dataset("test", wanted, drop_remainder=False)), None)
+    split = "test" if "test" in registry.splits(self.config.data.name) else "validation"
+    batch = next(iter(self._dataset(split, wanted, drop_remainder=False)), None)
     if batch is None:
-      raise ValueError(f"The test split of {self.config.data.name!r} holds no clip of "
-                       f"{self.config.data.num_frames} frames for the training pictures: use "
-                       "shorter clips (config.data.num_frames) or more test data.")
+      raise ValueError(f"The {split} split of {self.config.data.name!r} holds no clip of "
+                       f"{self.config.data.get('num_frames', None)} frames for the training "
+                       "pictures: use shorter clips (config.data.num_frames) or more test data.")
     return batch
 
   def _write_images(self, model, video, step, writer, final=False):
@@ -361,6 +371,19 @@ def _all_finite(variables):
   return bool(_all_finite_graph([v.value for v in variables]))
 
 
+def _has_schedule(optimizer):
+  inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+  return isinstance(getattr(inner, "_learning_rate", None),
+                    keras.optimizers.schedules.LearningRateSchedule)
+
+
 def train(config, workdir, strategy=None):
-  """Trains `config` in `workdir` (see `Trainer`); returns the last step's metrics."""
+  """Trains `config` in `workdir` (see `Trainer`); returns the last step's metrics.
+
+  A family trained as several runs (its registry entry has `train`, e.g. LAPGAN's levels)
+  runs them itself, each through `Trainer`; it returns what that function returns.
+  """
+  family = factory.get_family(config.model.name)
+  if family.train is not None:
+    return family.train(config, workdir, strategy)
   return Trainer(config, workdir, strategy).train()
