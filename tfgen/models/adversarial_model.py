@@ -1,8 +1,8 @@
 """The adversarial-training pieces shared by tfgen's GANs: one optimiser per player,
 stateless per-step seeds, Bernoulli losses on logits, a gradient step on one player.
 
-The conventions are DrNET's (`tfgen/models/drnet/drnet.py`, which landed first and
-keeps its own copy for now): `compile(discriminator_optimizer=..., optimizer=...)`
+DrNET (`tfgen/models/drnet/drnet.py`) and LAPGAN's levels
+(`tfgen/models/lapgan/pyramid_level.py`) build on it: `compile(discriminator_optimizer=..., optimizer=...)`
 builds both optimisers; `optimizers_by_name()` gives the trainer's checkpoint
 "optimizer" (the generator's, `self.optimizer`) and "discriminator_optimizer"; a player
 is frozen for a step by not watching its variables (STYLE.md, keras-io GAN examples).

@@ -12,6 +12,7 @@ from tfgen.layers.resnet_encoder import ResNetEncoder
 from tfgen.layers.scene_discriminator import SceneDiscriminator
 from tfgen.layers.vgg_decoder import VGGDecoder
 from tfgen.layers.vgg_encoder import VGGEncoder
+from tfgen.models.adversarial_model import AdversarialModel
 
 tfd = tfp.distributions
 
@@ -52,7 +53,7 @@ def _rank(x):
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
-class DrNet(keras.Model):
+class DrNet(AdversarialModel):
   """DrNET (Denton & Birodkar 2017; thesis ch. 5): disentangled content and pose.
 
   Four networks: the content encoder E_c (`content_net`), the pose encoder E_p (`pose_net`),
@@ -149,7 +150,7 @@ class DrNet(keras.Model):
                discriminator_labels="thesis", fold_frames=False, base_filters=64,
                synchronized_batch_norm=True, batch_norm_moving_variance="unbiased", seed=1,
                **kwargs):
-    super().__init__(**kwargs)
+    super().__init__(seed=seed, **kwargs)
     if content_encoder not in CONTENT_ENCODERS:
       raise ValueError(f"Unknown content_encoder {content_encoder!r}; valid: "
                        f"{', '.join(CONTENT_ENCODERS)}.")
@@ -175,7 +176,6 @@ class DrNet(keras.Model):
     self.base_filters = base_filters
     self.synchronized_batch_norm = synchronized_batch_norm
     self.batch_norm_moving_variance = batch_norm_moving_variance
-    self.seed = seed
 
     encoder_cls, decoder_cls, self.use_skips = _CONTENT_CODECS[content_encoder]
     with common.batch_norm_moving_variance(batch_norm_moving_variance):
@@ -191,7 +191,6 @@ class DrNet(keras.Model):
           name="decoder")
     self.scene_discriminator = SceneDiscriminator(hidden_units=sd_nf,
                                                   name="scene_discriminator")
-    self.discriminator_optimizer = None
 
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
@@ -207,19 +206,16 @@ class DrNet(keras.Model):
     return {"content_encoder": self.content_net, "pose_encoder": self.pose_net,
             "decoder": self.decoder, "scene_discriminator": self.scene_discriminator}
 
-  def optimizers_by_name(self):
-    """The players' optimisers by checkpoint name (the trainer's hook).
-
-    "optimizer" (`self.optimizer`: E_c, E_p and D) and "discriminator_optimizer" (C).
-    """
-    return {"optimizer": self.optimizer,
-            "discriminator_optimizer": self.discriminator_optimizer}
-
   @property
   def main_variables(self):
     """Trainable variables of E_c, E_p and D: what the main step updates."""
     return (self.content_net.trainable_variables + self.pose_net.trainable_variables
             + self.decoder.trainable_variables)
+
+  @property
+  def generator_variables(self):
+    """The adversarial base's name for the main player's variables (`main_variables`)."""
+    return self.main_variables
 
   @property
   def discriminator_variables(self):
@@ -252,21 +248,9 @@ class DrNet(keras.Model):
       **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`, `auto_scale_loss`).
         Under a "mixed_float16" policy both optimisers get a `LossScaleOptimizer`.
     """
-    if optimizer is None:
-      optimizer = reference_optimizer()
-    if discriminator_optimizer is None:
-      discriminator_optimizer = reference_optimizer()
-    super().compile(optimizer=optimizer, **kwargs)
-    discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
-    if (kwargs.get("auto_scale_loss", True) and self.dtype_policy.name == "mixed_float16"
-        and not isinstance(discriminator_optimizer, keras.optimizers.LossScaleOptimizer)):
-      discriminator_optimizer = keras.optimizers.LossScaleOptimizer(
-          discriminator_optimizer, name="discriminator_loss_scale_optimizer")
-    self.discriminator_optimizer = discriminator_optimizer
-    if not self.built:
-      self.build()
-    self.optimizer.build(self.main_variables)
-    self.discriminator_optimizer.build(self.discriminator_variables)
+    super().compile(
+        discriminator_optimizer=discriminator_optimizer or reference_optimizer(),
+        optimizer=optimizer or reference_optimizer(), **kwargs)
 
   # ------------------------------------------------------------------ networks
 
@@ -342,10 +326,6 @@ class DrNet(keras.Model):
     """MSE between h_c of the content frame and the fixed target h_c of another frame."""
     return ops.mean(ops.square(content - ops.stop_gradient(content_target)))
 
-  def discriminator_loss(self, logits, labels):
-    """C's binary cross-entropy, mean over the batch: `-log p(label)` under Bernoulli(logits)."""
-    return -ops.mean(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(labels))
-
   def adversarial_pose_loss(self, logits):
     """E_p's loss: cross-entropy of C's output against 1/2, `-(0.5 log p + 0.5 log(1 - p))`.
 
@@ -410,21 +390,6 @@ class DrNet(keras.Model):
                        f"shape {tuple(clip.shape)}.")
     return {key: clip[:, i] for i, key in enumerate(FRAME_KEYS)}
 
-  def step_seed(self, offset=0):
-    """Stateless seed of this step's permutation, distinct per replica."""
-    step = (tf.cast(self.discriminator_optimizer.iterations, tf.int64)
-            if self.discriminator_optimizer is not None else tf.constant(0, tf.int64))
-    seed = tf.stack([tf.constant(self.seed + offset, tf.int64), step])
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-      seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
-    return seed
-
-  @staticmethod
-  def _num_replicas():
-    context = tf.distribute.get_replica_context()
-    return context.num_replicas_in_sync if context is not None else 1
-
   def discriminator_inputs(self, frames, seed, training=None):
     """C's pairs: E_p of `content` and `content_target`, the second half-permuted.
 
@@ -482,16 +447,13 @@ class DrNet(keras.Model):
     """
     frames = self.unpack_frames(frames)
     pose_1, pose_2, labels = self.discriminator_inputs(frames, self.step_seed(), training=True)
-    variables = self.discriminator_variables
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-      tape.watch([v.value for v in variables])  # the tf.Variables under the Keras ones
+
+    def loss_fn():
       terms = self.discriminator_terms(pose_1, pose_2, labels)
-      # Keras sums gradients over replicas: average by hand (PITFALLS.md).
-      scaled_loss = self.discriminator_optimizer.scale_loss(
-          terms["discriminator_loss"] / self._num_replicas())
-    gradients = tape.gradient(scaled_loss, variables)
-    self.discriminator_optimizer.apply(gradients, variables)
-    return terms
+      return terms["discriminator_loss"], terms
+
+    return self.player_step(loss_fn, self.discriminator_variables,
+                            self.discriminator_optimizer)
 
   def main_step(self, frames):
     """One optimiser step of E_c, E_p and D on the main objective; C is frozen.
@@ -499,14 +461,12 @@ class DrNet(keras.Model):
     The tape watches only E_c's, E_p's and D's variables. Returns `compute_losses`'s dict.
     """
     frames = self.unpack_frames(frames)
-    variables = self.main_variables
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-      tape.watch([v.value for v in variables])  # the tf.Variables under the Keras ones
+
+    def loss_fn():
       losses = self.compute_losses(frames, training=True)
-      scaled_loss = self.optimizer.scale_loss(losses["loss"] / self._num_replicas())
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply(gradients, variables)
-    return losses
+      return losses["loss"], losses
+
+    return self.player_step(loss_fn, self.main_variables, self.optimizer)
 
   def _update_trackers(self, losses):
     self.loss_tracker.update_state(losses["loss"])
