@@ -40,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen.utils import files
+from tfgen.utils import resampling
 
 ENV_VAR = "TFGEN_DATA_DIR"
 TRAIN_CROPS = ("corners", "random")
@@ -104,31 +105,7 @@ def validation_size(name: str, num_images: int, num_validation: Optional[int],
 # ---------------------------------------------------------------------- resizing
 
 
-def torch_scale_matrix(in_size: int, out_size: int) -> np.ndarray:
-  """1-D weights of Torch `image.scale` (bilinear mode), float64 `(out_size, in_size)`.
-
-  Shrinking: output i averages input cells [i r, (i + 1) r), r = in / out, each weighted by
-  its overlap (a box filter; `tf.image.resize(method="area")`). Enlarging: linear
-  interpolation at positions i (in - 1) / (out - 1) (align corners; an input of size 1 is
-  replicated). Same size: identity. (torch/image generic/image.c `scaleLinear_rowcol`.)
-  """
-  if out_size == in_size:
-    return np.eye(in_size)
-  if out_size < in_size:
-    scale = in_size / out_size
-    low = np.arange(out_size)[:, None] * scale
-    pixel = np.arange(in_size)[None, :]
-    overlap = np.clip(np.minimum(low + scale, pixel + 1) - np.maximum(low, pixel), 0, None)
-    return overlap / scale
-  if in_size == 1:
-    return np.ones((out_size, 1))
-  position = np.arange(out_size) * ((in_size - 1) / (out_size - 1))
-  left = np.minimum(np.floor(position).astype(np.int64), in_size - 2)
-  weight = position - left
-  matrix = np.zeros((out_size, in_size))
-  matrix[np.arange(out_size), left] = 1 - weight
-  matrix[np.arange(out_size), left + 1] += weight
-  return matrix
+torch_scale_matrix = resampling.torch_scale_matrix
 
 
 def torch_scale(images: np.ndarray, height: int, width: int) -> np.ndarray:

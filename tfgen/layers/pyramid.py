@@ -30,6 +30,8 @@ Reconstruction x_k = u(x_{k+1}) + h_k is exact whatever the operators (eq. 4.6).
 import numpy as np
 import tensorflow as tf
 
+from tfgen.utils import resampling
+
 METHODS = ("released", "burt_adelson")
 COARSE_FROM = ("original", "previous")
 
@@ -44,33 +46,7 @@ def _check_sizes(src, dst):
 def released_matrix(src, dst):
   """`(dst, src)` matrix of Torch `image.scale` (bilinear mode) along one axis."""
   _check_sizes(src, dst)
-  m = np.zeros((dst, src), np.float64)
-  if dst == src:
-    return np.eye(src)
-  if dst < src:
-    # Fractional box average (torch/image generic/image.c scaleLinear_rowcol, shrink).
-    scale = src / dst
-    for i in range(dst):
-      start, end = i * scale, (i + 1) * scale
-      j = int(np.floor(start))
-      while j < src and j < end:
-        overlap = min(end, j + 1) - max(start, j)
-        if overlap > 1e-12:
-          m[i, j] += overlap / scale
-        j += 1
-    return m
-  if src == 1:
-    m[:, 0] = 1.0
-    return m
-  # Align-corners linear interpolation (enlarge).
-  scale = (src - 1) / (dst - 1)
-  for i in range(dst):
-    position = i * scale
-    j = min(int(np.floor(position)), src - 2)
-    frac = position - j
-    m[i, j] += 1.0 - frac
-    m[i, j + 1] += frac
-  return m
+  return resampling.torch_scale_matrix(src, dst)
 
 
 def _reflect(j, n):
