@@ -223,7 +223,7 @@ def _fold(seed: tf.Tensor, *values) -> tf.Tensor:
 
 
 def train_clips(shards: Sequence[Tuple[str, Dict]], num_frames: int, seed: int,
-                start_index: int = 0) -> tf.data.Dataset:
+                start_index: int = 0, metadata_spec: Optional[Dict] = None) -> tf.data.Dataset:
   """Endless stream of random clips of `num_frames` frames (see the module docstring).
 
   Args:
@@ -231,9 +231,12 @@ def train_clips(shards: Sequence[Tuple[str, Dict]], num_frames: int, seed: int,
     num_frames: int, frames per clip; shorter sequences are never drawn.
     seed: int, the stream's seed.
     start_index: int, index of the first clip to yield.
+    metadata_spec: optional `{name: tf.io feature}` of per-sequence metadata (e.g. KTH's
+      `action_id`) to yield with each clip; the clips are the same either way.
 
   Returns:
-    Dataset of `(num_frames, height, width, channels)` uint8 clips.
+    Dataset of `(num_frames, height, width, channels)` uint8 clips; with `metadata_spec`,
+    of `(clip, {name: value})`.
   """
   paths = [path for path, _ in shards]
   # Eligible sequences (long enough) per shard, as a padded mask the graph can index.
@@ -282,10 +285,16 @@ def train_clips(shards: Sequence[Tuple[str, Dict]], num_frames: int, seed: int,
       tf.data.Dataset.range(first_epoch + 1, 2**62).flat_map(epoch_sequences))
 
   def crop(index, serialized):
-    frames = parse_frames(serialized)
+    if metadata_spec:
+      parsed = parse_example(serialized, metadata_spec)
+      frames = parsed.pop(FRAMES)
+    else:
+      frames = parse_frames(serialized)
     length = tf.shape(frames)[0]
     start = tf.random.stateless_uniform(
         [], _fold(base, 3, index), minval=0, maxval=length - num_frames + 1, dtype=tf.int32)
+    if metadata_spec:
+      return frames[start:start + num_frames], {k: parsed[k] for k in metadata_spec}
     return frames[start:start + num_frames]
 
   return sequences.enumerate(start=int(start_index)).map(

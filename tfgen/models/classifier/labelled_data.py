@@ -230,77 +230,18 @@ def random_subset(num, size: Optional[int], seed, exclude: Sequence[int] = ()):
   return np.sort(np.random.default_rng(seed).permutation(candidates)[:size])
 
 
-def _fold(seed, *values):
-  for value in values:
-    seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(value, tf.int64))
-  return seed
-
-
 def kth_train_stream(num_frames, seed, start_index=0, *, data_dir=None, image_size=64,
                      **unused_options):
   """Endless labelled KTH training clips: `(clip uint8 (T, H, W, 1), action_id int64)`.
 
-  The same stream as `tfgen.data.kth.build("train")` (`tfgen.data.tfrecords.train_clips`:
-  clip k depends only on (seed, k), epochs over the sub-sequences, shard order and order
-  within a shard drawn per epoch, first frame drawn from (seed, k); resuming at
-  `start_index` skips whole shards unread), with each clip's action kept. Written here
-  because `train_clips` parses only the frames; its logic is repeated, not changed.
+  The same clips as `tfgen.data.kth.build("train")` (`tfgen.data.tfrecords.train_clips`:
+  clip k depends only on (seed, k); resuming at `start_index` skips whole shards unread),
+  each with its sequence's action.
   """
   data_dir = data_dir or kth_lib.default_data_dir(image_size)
   shards = kth_lib.load_shards("KTH", "train", data_dir,
                                kth_lib.prepare_command(data_dir, image_size),
                                image_size=image_size)
-  paths = [path for path, _ in shards]
-  eligible = [[length >= num_frames for length in manifest["lengths"]] for _, manifest in shards]
-  counts = np.array([sum(e) for e in eligible], np.int64)
-  per_epoch = int(counts.sum())
-  if per_epoch == 0:
-    raise ValueError(f"No KTH training sub-sequence has num_frames={num_frames} frames.")
-  width = max(1, max(len(e) for e in eligible))
-  mask = tf.constant([e + [False] * (width - len(e)) for e in eligible], tf.bool)
-  paths_t = tf.constant(paths)
-  base = tf.constant([seed, 0x5eed], tf.int64)
-
-  def shard_order(epoch):
-    return tf.cast(tf.argsort(
-        tf.random.stateless_uniform([len(paths)], _fold(base, 1, epoch))), tf.int64)
-
-  def shard_sequences(epoch, shard, skip):
-    records = tf.data.TFRecordDataset(paths_t[shard])
-    records = records.enumerate().filter(
-        lambda i, _: tf.gather_nd(mask, tf.stack([shard, i]))).map(lambda _, r: r)
-
-    def permute(batch):  # (count,) serialised records of the whole shard
-      order = tf.argsort(tf.random.stateless_uniform(
-          tf.shape(batch)[:1], _fold(base, 2, epoch, shard)))
-      return tf.data.Dataset.from_tensor_slices(tf.gather(batch, order)[skip:])
-
-    return records.batch(width).flat_map(permute)
-
-  def epoch_sequences(epoch, first_position=0, skip=0):
-    order = shard_order(epoch)[first_position:]
-    skips = tf.concat(
-        [tf.constant([skip], tf.int64), tf.zeros([tf.size(order) - 1], tf.int64)], 0)
-    return tf.data.Dataset.from_tensor_slices((order, skips)).flat_map(
-        lambda shard, s: shard_sequences(epoch, shard, s))
-
-  first_epoch, position = divmod(int(start_index), per_epoch)
-  order = shard_order(tf.constant(first_epoch, tf.int64)).numpy()
-  cumulative = np.cumsum(counts[order])
-  first_position = int(np.searchsorted(cumulative, position, side="right"))
-  skip = position - (int(cumulative[first_position - 1]) if first_position else 0)
-  sequences = epoch_sequences(tf.constant(first_epoch, tf.int64), first_position, skip)
-  sequences = sequences.concatenate(
-      tf.data.Dataset.range(first_epoch + 1, 2**62).flat_map(epoch_sequences))
   spec = {"action_id": tf.io.FixedLenFeature([], tf.int64)}
-
-  def crop(index, serialized):
-    parsed = tfrecords.parse_example(serialized, spec)
-    frames = parsed[tfrecords.FRAMES]
-    length = tf.shape(frames)[0]
-    start = tf.random.stateless_uniform(
-        [], _fold(base, 3, index), minval=0, maxval=length - num_frames + 1, dtype=tf.int32)
-    return frames[start:start + num_frames], parsed["action_id"]
-
-  return sequences.enumerate(start=int(start_index)).map(
-      crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  clips = tfrecords.train_clips(shards, num_frames, seed, start_index, metadata_spec=spec)
+  return clips.map(lambda clip, metadata: (clip, metadata["action_id"]))
