@@ -17,6 +17,8 @@ SUBMODULES = {
     "svg_det": {"encoder", "decoder", "frame_predictor"},
     "drnet": {"content_encoder", "pose_encoder", "decoder", "scene_discriminator"},
     "classifier": {"features", "head"},
+    "drnet_lstm": {"pose_lstm"},  # The frozen DrNET networks are no trainable part.
+    "ae_lstm": {"encoder", "decoder", "latent_lstm"},
 }
 # DRNET_FACTS.md §3 "mnist_thesis": trainable parameters of drnet-py's netEC, netEP, netD,
 # netC with the thesis's MNIST sizes.

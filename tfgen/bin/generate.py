@@ -8,6 +8,12 @@ SVG: per test sequence, a PNG grid and a GIF with rows ground truth | posterior
 reconstruction | best of N samples | random samples (green border: ground truth, red:
 generated), rolled out `--num_future_frames` frames (default 100, far past the training
 horizon), in `--output_dir` (default `DIR/samples_generated`, replaced wholesale).
+
+DrNET's pose LSTM (`drnet_lstm`): per test clip a PNG grid (ground truth over prediction,
+wrapped every 20 steps) and a GIF of a `--num_future_frames` rollout (default the config's:
+500 MNIST, 100 KTH), the analogy grid and the pose-space interpolation (thesis Fig. 5.2-5.5;
+`tfgen.models.drnet.prediction_pictures`). DrNET (`drnet`): reconstructions and the analogy
+grid (`tfgen.models.drnet.sample_pictures`).
 """
 
 from absl import app
@@ -17,7 +23,8 @@ from tfgen.bin import flags as tfgen_flags
 
 flags.DEFINE_string("workdir", None, "Training work directory (config.json, checkpoints/).")
 flags.DEFINE_integer("num_samples", 20, "SVG: futures drawn per sequence; the best is shown.")
-flags.DEFINE_integer("num_future_frames", 100, "Frames generated after the context.")
+flags.DEFINE_integer("num_future_frames", 100, "Frames generated after the context "
+                     "(drnet_lstm: default the config's num_rollout_frames).")
 flags.DEFINE_integer("num_sequences", 4, "Test sequences shown.")
 flags.DEFINE_integer("num_random", 3, "SVG: random samples shown besides the best.")
 flags.DEFINE_integer("num_context_frames", None, "Frames conditioned on (default: the "

@@ -16,8 +16,14 @@ Selection rules (which of the N samples a sequence is scored by):
   the Gaussian one); every metric is reported for that sample.
 - "per_metric" (SRVP, Franceschi et al. 2020): for each metric separately, the sample
   with the best mean over the predicted frames (highest SSIM / PSNR, lowest MSE).
-A deterministic model (`prior="none"`) has one possible future: N is 1 and both rules
-give its single-sample scores.
+A deterministic model (SVG's `prior="none"`, DrNET's pose LSTM: `stochastic` False) has
+one possible future: N is 1 and both rules give its single-sample scores.
+
+Any model family is evaluated through one contract (`check_predicts`, the model-family
+registry `tfgen.models.factory`): its model's `generate(context, num_future_frames,
+num_samples, seed)` returns `{"samples": (B, N, F, H, W, C)}`, with `num_context_frames`
+and `stochastic`; the test clips are the config's data set's fixed test split, so SVG
+and DrNET runs on one data set are scored on the same clips.
 
 Statistics per predicted step: the mean over test sequences and a 95% confidence
 interval of that mean from the normal approximation, mean +- 1.96 * s / sqrt(n) with s
@@ -208,7 +214,8 @@ def make_scorer(model, num_context_frames, num_future_frames, num_samples, metri
   """A `tf.function(video, seed)` drawing N futures of each clip and scoring them.
 
   Args:
-    model: a generative video model with `generate` (e.g. `SVG`).
+    model: a video-prediction model with `generate` (`check_predicts`; e.g. `SVG`,
+      `PoseLSTM`).
     num_context_frames: frames conditioned on.
     num_future_frames: frames predicted.
     num_samples: futures per clip (all drawn in one `generate` call).
@@ -286,16 +293,34 @@ def step_statistics(values):
 # ----------------------------------------------------------------------------- running
 
 
+PREDICTION_CONTRACT = ("generate", "num_context_frames", "stochastic")
+
+
+def check_predicts(model, config):
+  """Raises `ValueError` unless `model` predicts video (`tfgen.models.factory` docstring).
+
+  Every family whose model has `generate(context, num_future_frames, num_samples, seed)`,
+  `num_context_frames` and `stochastic` is evaluated alike: SVG's variants and DrNET's
+  pose LSTM (deterministic: one future, N = 1) sit in one table.
+  """
+  missing = [name for name in PREDICTION_CONTRACT if not hasattr(model, name)]
+  if missing:
+    raise ValueError(f"A {config.model.name!r} run does not predict future frames (its model "
+                     f"{type(model).__name__} has no {', '.join(missing)}): evaluate a "
+                     "video-prediction run (e.g. DrNET's pose LSTM, --model=drnet_lstm).")
+
+
 def _resolve(options, config, model):
   """Fills the defaults of `options` from the config and model; returns a new copy."""
+  check_predicts(model, config)
   options = dataclasses.replace(options)
   if options.num_context_frames is None:
     options.num_context_frames = model.num_context_frames
   if options.num_future_frames is None:
     options.num_future_frames = DEFAULT_FUTURE_FRAMES.get(
         config.data.name, 2 * config.model.num_future_frames)
-  if not getattr(model, "stochastic", True) and options.num_samples != 1:
-    logging.info("Deterministic model (prior none): one future per sequence, N = 1.")
+  if not model.stochastic and options.num_samples != 1:
+    logging.info("Deterministic model: one future per sequence, N = 1.")
     options.num_samples = 1
   if options.batch_size is None:
     options.batch_size = max(1, 512 // options.num_samples)

@@ -7,10 +7,31 @@ from PIL import Image
 
 from tfgen.utils import files
 
+# Borders of sample pictures: ground-truth frames (context and true future) green,
+# generated frames red.
+GREEN = (0.0, 0.8, 0.0)
+RED = (0.9, 0.0, 0.0)
+
 
 def to_uint8(frames):
   """float frames in [0, 1] -> uint8, clipping."""
   return (np.clip(np.asarray(frames, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def framed(frame, color, width=None):
+  """`(H, W, C)` frame in [0, 1] -> RGB `(H, W, 3)` with a `width`-pixel `color` border."""
+  frame = np.clip(np.asarray(frame, np.float32), 0.0, 1.0)
+  if frame.shape[-1] == 1:
+    frame = np.repeat(frame, 3, axis=-1)  # Grey -> RGB so the border can be coloured.
+  elif frame.shape[-1] == 2:
+    # Two colours (e.g. red and green digits): blue stays 0.
+    frame = np.concatenate([frame, np.zeros_like(frame[..., :1])], axis=-1)
+  frame = frame.copy()
+  width = width or (2 if min(frame.shape[:2]) >= 48 else 1)
+  color = np.asarray(color, np.float32)
+  frame[:width], frame[-width:] = color, color
+  frame[:, :width], frame[:, -width:] = color, color
+  return frame
 
 
 def grid(rows, padding=1, pad_value=1.0):

@@ -23,21 +23,10 @@ from tfgen.evaluation import evaluate
 from tfgen.utils import images
 
 MARKER_FILE = "sample_pictures.txt"
-GREEN = (0.0, 0.8, 0.0)
-RED = (0.9, 0.0, 0.0)
-
-
-def framed(frame, color, width=None):
-  """`(H, W, C)` frame in [0, 1] -> RGB `(H, W, 3)` with a `width`-pixel `color` border."""
-  frame = np.clip(np.asarray(frame, np.float32), 0.0, 1.0)
-  if frame.shape[-1] == 1:
-    frame = np.repeat(frame, 3, axis=-1)  # Grey -> RGB so the border can be coloured.
-  frame = frame.copy()
-  width = width or (2 if min(frame.shape[:2]) >= 48 else 1)
-  color = np.asarray(color, np.float32)
-  frame[:width], frame[-width:] = color, color
-  frame[:, :width], frame[:, -width:] = color, color
-  return frame
+# Shared with every family's pictures (`tfgen.utils.images`).
+GREEN = images.GREEN
+RED = images.RED
+framed = images.framed
 
 
 def picture_rows(truth, reconstruction, samples, best, random_indices, num_context):
