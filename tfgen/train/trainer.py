@@ -142,8 +142,10 @@ class Trainer:
     self.config = config
     self.strategy = strategy or default_strategy()
     self.is_chief = _is_chief(self.strategy)
-    # Non-chief workers write to a throw-away directory (PITFALLS.md).
+    # Non-chief workers write to a throw-away directory (PITFALLS.md) but resume from the
+    # chief's checkpoints, so that every worker restarts at the same step.
     self.workdir = workdir if self.is_chief else tempfile.mkdtemp(prefix="tfgen_worker_")
+    self.shared_workdir = workdir
     train = config.train
     replicas = self.strategy.num_replicas_in_sync
     if train.batch_size % replicas:
@@ -257,10 +259,10 @@ class Trainer:
     manager = tf.train.CheckpointManager(
         checkpoint, os.path.join(self.workdir, CHECKPOINT_DIR),
         max_to_keep=train.max_checkpoints_to_keep)
-    if manager.latest_checkpoint:
-      self._restore(manager.latest_checkpoint, model, examples_seen, step_counter)
-      logging.info("Resumed from %s (step %d).", manager.latest_checkpoint,
-                   int(step_counter.numpy()))
+    latest = tf.train.latest_checkpoint(os.path.join(self.shared_workdir, CHECKPOINT_DIR))
+    if latest:
+      self._restore(latest, model, examples_seen, step_counter)
+      logging.info("Resumed from %s (step %d).", latest, int(step_counter.numpy()))
     elif self.family.initialize is not None:
       self.family.initialize(model, config)  # A fresh run's non-random initial values.
     step = int(step_counter.numpy())
