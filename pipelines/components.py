@@ -178,10 +178,15 @@ def _is_chief_task():
 
 def trainer(root, run_id, *, stage, config_model, dataset, variant, overrides, steps,
             batch_size, data_dir, examples, validation, upstream="", upstream_field="",
-            version=None):
+            parallel_field="", parallel_item="", gathered=(), version=None):
   """Trains one stage with tfgen's trainer, resuming a killed run; exports the candidate.
 
   `stage` is the component's name (`Trainer`, or `Trainer-<stage>` in a multi-stage shape).
+  `upstream` (with `upstream_field`): the previous stage's artifact, its work directory
+  set as that config field. `parallel_field` / `parallel_item`: one item of a parallel
+  stage (`config.<parallel_field>=<item>`, e.g. one LAPGAN level); not exported.
+  `gathered`: the artifacts of a parallel stage, whose work directories are merged into
+  this one's before training (`pipelines.shapes`).
 
   The artifact holds `workdir/` (the tfgen work directory) and, on the chief,
   `serving_model/<model_name>/1/` (the candidate export with its warm-up requests).
@@ -198,6 +203,13 @@ def trainer(root, run_id, *, stage, config_model, dataset, variant, overrides, s
     overrides = list(overrides) + [f"{upstream_field}={os.path.join(upstream, 'workdir')}"]
     config = resolve_config(config_model, dataset, variant, overrides, steps, batch_size,
                             data_dir)
+  if parallel_field:
+    overrides = list(overrides) + [f"{parallel_field}={parallel_item}"]
+    config = resolve_config(config_model, dataset, variant, overrides, steps, batch_size,
+                            data_dir)
+  gathered = list(gathered)
+  for index, path in enumerate(gathered):
+    inputs[f"gathered_{index}"] = path
   parameters = {"stage": stage, "config": config.to_dict()}
   # Resumable: the same fingerprint continues a killed run from its checkpoints.
   if not _is_chief_task():
@@ -218,15 +230,54 @@ def trainer(root, run_id, *, stage, config_model, dataset, variant, overrides, s
       run.details["resumed_from_step"] = int(latest.rsplit("-", 1)[1]) if latest else 0
       strategy = strategy_from_environment()
       run.details["replicas"] = strategy.num_replicas_in_sync
-      training = trainer_lib.Trainer(config, workdir, strategy)
-      metrics = training.train()
-      run.details["final_metrics"] = {k: float(v) for k, v in metrics.items()}
+      for path in gathered:
+        merge_workdir(os.path.join(path, "workdir"), workdir)
+      metrics = trainer_lib.train(config, workdir, strategy)
+      run.details["final_metrics"] = _flat_metrics(metrics)
       run.details["steps"] = int(config.train.steps)
-      candidate = os.path.join(run.work_dir, "serving_model")
-      shutil.rmtree(candidate, ignore_errors=True)  # a half-done export of a killed run
-      path = exporter.export_workdir(workdir, candidate, version=1)
-      run.details["candidate"] = os.path.relpath(path, run.work_dir)
+      if parallel_field:
+        # One part of a model (e.g. a LAPGAN level): nothing to export.
+        run.details["parallel"] = {parallel_field: parallel_item}
+      else:
+        candidate = os.path.join(run.work_dir, "serving_model")
+        shutil.rmtree(candidate, ignore_errors=True)  # a half-done export of a killed run
+        path = exporter.export_workdir(workdir, candidate, version=1)
+        run.details["candidate"] = os.path.relpath(path, run.work_dir)
   return run.path
+
+
+def _flat_metrics(metrics, prefix=""):
+  """`{name: float}`; a family's nested results (LAPGAN's `{level: metrics}`) flattened."""
+  flat = {}
+  for key, value in (metrics or {}).items():
+    if isinstance(value, dict):
+      flat.update(_flat_metrics(value, f"{prefix}{key}/"))
+    else:
+      flat[f"{prefix}{key}"] = float(value)
+  return flat
+
+
+def merge_workdir(source, target):
+  """Copies what `target` lacks of work directory `source` (a parallel stage's part).
+
+  Entries `target` already has are kept (a resumed run's, or the top-level `config.json`
+  every part writes alike); the family checks the parts when it uses them (LAPGAN's
+  assembly refuses a level trained for another pyramid, naming the fields).
+  """
+  if not os.path.isdir(source):
+    raise ValueError(f"{source} is not a work directory: the gathered Trainer artifact is "
+                     "incomplete.")
+  os.makedirs(target, exist_ok=True)
+  for name in sorted(os.listdir(source)):
+    src, dst = os.path.join(source, name), os.path.join(target, name)
+    if os.path.exists(dst):
+      continue
+    staging = os.path.join(target, f".tmp-{name}-{uuid.uuid4().hex[:8]}")
+    if os.path.isdir(src):
+      shutil.copytree(src, staging)
+    else:
+      shutil.copy2(src, staging)
+    os.rename(staging, dst)
 
 
 def candidate_export(model):

@@ -4,7 +4,9 @@ A shape's `evaluation` module (`pipelines.shapes`). Here, per model family:
 - SVG: tfgen's best-of-N evaluation (`tfgen.evaluation.evaluate`: N futures per test clip,
   the reference's selection, legacy SSIM), scored on the test clips ExampleGen wrote;
   metrics `ssim` and `psnr` (means over the predicted steps, higher is better) and `mse`.
-- DrNET (until its own evaluation lands): the mean of its `test_step` metrics over the test
+- DrNET's pose LSTM (`drnet_lstm`): the same best-of-N evaluation (its predictions are
+  deterministic, so every one of the N futures is the same) and metrics.
+- DrNET's first stage alone: the mean of its `test_step` metrics over the test
   clips, `reconstruction_loss` first (lower is better).
 
 `evaluate(workdir, test_data_dir, options)` returns `{"metrics": {...}, "details": {...}}`.
@@ -38,7 +40,7 @@ def evaluate(workdir, test_data_dir, options):
   """
   from tfgen.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
   config = workdir_lib.load_config(workdir)
-  if config.model.name == "svg":
+  if config.model.name in ("svg", "drnet_lstm"):
     return _evaluate_svg(workdir, config, test_data_dir, options)
   return _evaluate_test_step(workdir, config, test_data_dir, options)
 

@@ -57,7 +57,8 @@ def example_validator(pipeline_root: str, run_id: str, code_version: str, statis
 def trainer(pipeline_root: str, run_id: str, code_version: str, stage: str, config_model: str,
             dataset: str, variant: str, overrides: str, steps: int, batch_size: int,
             data_dir: str, examples: str, validation: str, upstream: str,
-            upstream_field: str) -> str:
+            upstream_field: str, parallel_field: str, parallel_item: str,
+            gathered: list) -> str:
   """Trainer: tfgen's trainer (strategy from the environment / TF_CONFIG); resumes."""
   import json  # pylint: disable=g-import-not-at-top,redefined-outer-name,reimported
   from pipelines import components  # pylint: disable=g-import-not-at-top
@@ -65,7 +66,8 @@ def trainer(pipeline_root: str, run_id: str, code_version: str, stage: str, conf
       pipeline_root, run_id, stage=stage, config_model=config_model, dataset=dataset,
       variant=variant, overrides=json.loads(overrides), steps=steps, batch_size=batch_size,
       data_dir=data_dir, examples=examples, validation=validation, upstream=upstream,
-      upstream_field=upstream_field, version=code_version)
+      upstream_field=upstream_field, parallel_field=parallel_field,
+      parallel_item=parallel_item, gathered=list(gathered), version=code_version)
 
 
 def evaluator(pipeline_root: str, run_id: str, code_version: str, model_name: str,
@@ -108,14 +110,26 @@ def make_components(image):
           for name, fn in COMPONENT_FUNCTIONS.items()}
 
 
-def build(shape, image=DEFAULT_IMAGE):
+def build(shape, image=DEFAULT_IMAGE, items=None):
   """The `@dsl.pipeline` of `shape` (`pipelines.shapes.PipelineShape`).
 
   Args:
     shape: the model's pipeline shape.
     image: the container image of every component (KFP / Vertex).
+    items: `{stage name: [item, ...]}` of each parallel stage (`pipelines.run.stage_items`
+      computes them from the run's config; e.g. LAPGAN's levels `[2, 1, 0]`): the
+      `dsl.ParallelFor` items, fixed when the pipeline is built.
+
+  Raises:
+    ValueError: a parallel stage without items.
   """
   ops = make_components(image)
+  items = dict(items or {})
+  for stage in shape.stages:
+    if stage.parallel_over is not None and not items.get(stage.name):
+      raise ValueError(f"Stage {stage.name!r} of {shape.model!r} trains in parallel over "
+                       f"{stage.parallel_over!r}: pass its items (build(..., items={{"
+                       f"{stage.name!r}: [...]}}), see pipelines.run.stage_items).")
 
   @dsl.pipeline(name=f"tfgen-{shape.model}".replace("_", "-"),
                 description=f"tfgen's TFX-style pipeline for {shape.model}")
@@ -138,16 +152,28 @@ def build(shape, image=DEFAULT_IMAGE):
     validation = ops["ExampleValidator"](statistics=stats.output, schema=schema.output,
                                          **common).set_display_name("ExampleValidator")
     trained = {}
+    parallel = {stage.name for stage in shape.stages if stage.parallel_over is not None}
     for stage in shape.stages:
       name = shape.component_name(stage)
-      upstream = trained[stage.after] if stage.after else ""
+      gathers = stage.after in parallel
       arguments = dict(
           stage=name, config_model=stage.config_model, dataset=dataset, variant=variant,
           steps=steps, batch_size=batch_size, data_dir=data_dir, examples=examples.output,
-          validation=validation.output, upstream=upstream,
-          upstream_field=stage.upstream_field or "", **common)
-      task = ops["Trainer"](overrides=overrides, **arguments).set_display_name(name)
-      trained[stage.name] = task.output
+          validation=validation.output,
+          upstream=trained[stage.after] if stage.after and not gathers else "",
+          upstream_field=stage.upstream_field or "",
+          gathered=trained[stage.after] if gathers else [], **common)
+      if stage.name in parallel:
+        # One Trainer per item (kfp.local runs them in sequence); the next stage gets the
+        # list of their artifacts.
+        with dsl.ParallelFor([str(item) for item in items[stage.name]]) as item:
+          task = ops["Trainer"](overrides=overrides, parallel_field=stage.parallel_over,
+                                parallel_item=item, **arguments).set_display_name(name)
+        trained[stage.name] = dsl.Collected(task.output)
+      else:
+        task = ops["Trainer"](overrides=overrides, parallel_field="", parallel_item="",
+                              **arguments).set_display_name(name)
+        trained[stage.name] = task.output
     model = trained[shape.exported_stage]
     blessing = ops["Evaluator"](
         model_name=model_name, shape_model=shape.model, model=model, examples=examples.output,

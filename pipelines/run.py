@@ -25,7 +25,7 @@ from absl import logging
 
 from tfgen.bin import flags as tfgen_flags
 
-flags.DEFINE_string("model", None, "Model: svg_lp, svg_fp, svg_det, drnet.")
+flags.DEFINE_string("model", None, "Model: svg_lp, svg_fp, svg_det, drnet, drnet_lstm, lapgan.")
 flags.DEFINE_string("dataset", None, "Data set, e.g. smmnist, kth, bair, mnist.")
 flags.DEFINE_string("pipeline_root", None, "Where every artifact of the pipeline lives.")
 flags.DEFINE_bool("quick", False, "The config's quick variant, a small test set and N=5.")
@@ -126,8 +126,12 @@ def pipeline_arguments(model, dataset, root, *, quick=False, variant=None, steps
     num_test_sequences = 32
   if num_eval_samples is None:
     num_eval_samples = 5 if quick else 100
-  test_num_frames = config.data.num_frames
-  if config.model.name == "svg":
+  test_num_frames = config.data.get("num_frames", 1)  # image sets (LAPGAN): one frame
+  exported = next(s for s in shape.stages if s.name == shape.exported_stage)
+  if exported.config_model != shape.stages[0].config_model:
+    config = components.resolve_config(exported.config_model, dataset, variant, overrides,
+                                       steps or 0, batch_size or 0, data_dir or "")
+  if config.model.name in ("svg", "drnet_lstm"):
     from tfgen.evaluation import evaluate  # pylint: disable=g-import-not-at-top
     future = evaluate.DEFAULT_FUTURE_FRAMES.get(dataset, 2 * config.model.num_future_frames)
     test_num_frames = max(test_num_frames, config.model.num_context_frames + future)
@@ -149,6 +153,22 @@ def pipeline_arguments(model, dataset, root, *, quick=False, variant=None, steps
   return shape, arguments
 
 
+def stage_items(shape, arguments):
+  """`{stage name: items}` of the shape's parallel stages, from the run's config (e.g.
+  LAPGAN's levels, or the one level of `--config.lapgan.level=K`)."""
+  from pipelines import components  # pylint: disable=g-import-not-at-top
+  from pipelines import shapes  # pylint: disable=g-import-not-at-top
+  items = {}
+  for stage in shape.stages:
+    if stage.parallel_over is not None:
+      config = components.resolve_config(
+          stage.config_model, arguments["dataset"], arguments["variant"],
+          json.loads(arguments["overrides"]), arguments["steps"], arguments["batch_size"],
+          arguments["data_dir"])
+      items[stage.name] = shapes.parallel_items(stage, config)
+  return items
+
+
 def run_locally(shape, arguments):
   """Runs the pipeline with kfp.local; returns `(ok, summary lines)`."""
   from kfp import local  # pylint: disable=g-import-not-at-top
@@ -159,7 +179,7 @@ def run_locally(shape, arguments):
                     "model": shape.model, "dataset": arguments["dataset"]})
   local.init(runner=local.SubprocessRunner(use_venv=False),
              pipeline_root=os.path.join(root, "kfp"), raise_on_error=False)
-  pipeline = kfp_pipeline.build(shape)
+  pipeline = kfp_pipeline.build(shape, items=stage_items(shape, arguments))
   started = time.time()
   pipeline(**arguments)
   events = artifacts.read_events(root, arguments["run_id"])
@@ -214,7 +234,8 @@ def main(argv):
       from pipelines import kfp_pipeline  # pylint: disable=g-import-not-at-top
       arguments.pop("run_id")  # each submission gets its own (KFP's run id is another)
       compiler.Compiler().compile(
-          kfp_pipeline.build(shape, FLAGS.image or kfp_pipeline.DEFAULT_IMAGE), FLAGS.compile,
+          kfp_pipeline.build(shape, FLAGS.image or kfp_pipeline.DEFAULT_IMAGE,
+                             stage_items(shape, arguments)), FLAGS.compile,
           pipeline_parameters=arguments)
       print(f"Wrote {FLAGS.compile} (pipeline tfgen-{shape.model}, image "
             f"{FLAGS.image or kfp_pipeline.DEFAULT_IMAGE}).")

@@ -21,29 +21,19 @@ is the training part and how a trained model is scored, and that is all a shape 
 - `export_stage`: the stage whose model is exported, validated and pushed (the last one by
   default).
 
-Adding a model (e.g. when the DrNET pose LSTM lands as config `drnet_lstm`): register its
-shape below, next to the existing ones:
+Adding a model: register its shape below, next to the existing ones. DrNET's pose LSTM
+(`drnet_lstm`) is a two-stage shape (`after`); LAPGAN's levels are a parallel stage
+followed by an assembling stage:
 
-  register(PipelineShape(
-      model="drnet_lstm",
-      stages=(TrainingStage("drnet", config_model="drnet"),
-              TrainingStage("pose_lstm", config_model="drnet_lstm", after="drnet",
-                            upstream_field="model.drnet_workdir")),
-      evaluation="pipelines.evaluation", thresholds={...}))
-
-and LAPGAN, whose levels train independently:
-
-  register(PipelineShape(
-      model="lapgan",
-      stages=(TrainingStage("levels", config_model="lapgan", parallel_over="model.levels"),),
-      evaluation=..., thresholds={...}))
-
-Sequential stages (`after`) are built today (`tests/pipelines/kfp_pipeline_test.py`
-compiles a two-stage shape). `parallel_over` is the declared extension point for LAPGAN:
-`register` refuses it until `pipelines.kfp_pipeline.build` has its `dsl.ParallelFor`
-branch (one Trainer task per item, `config.<parallel_over>` set to the item through the
-Trainer's overrides, the tasks' outputs passed on with `dsl.Collected` to a stage or an
-Evaluator that takes a list), which LAPGAN's helper adds with its shape.
+- A stage with `parallel_over` (a config field, e.g. `lapgan.level`) and `parallel_items`
+  (`"module:function"`, called on the stage's resolved config, returning the items, e.g.
+  LAPGAN's levels) becomes one Trainer per item inside `dsl.ParallelFor` (kfp.local runs
+  them one after another), each trained with `config.<parallel_over>=<item>` and each its
+  own artifact (its own fingerprint). Its artifact is not exported.
+- The stage `after` a parallel one (no `upstream_field`) takes the collected artifacts
+  (`dsl.Collected`): their work directories are merged into its own (LAPGAN's
+  `W/level_K/` layout) before it trains, which for LAPGAN trains nothing more and
+  assembles `W/checkpoints/` (`tfgen.models.lapgan.training`).
 """
 
 import dataclasses
@@ -59,13 +49,16 @@ class TrainingStage:
     config_model: the config's model name, `configs/<config_model>_<dataset>.py`.
     after: the name of the stage whose trained work directory this one takes, or None.
     upstream_field: the config field set to that work directory (with `after`).
-    parallel_over: a config field holding a list; one training per item, in parallel.
+    parallel_over: a config field set to each item of `parallel_items`, one training per
+      item, in parallel (module docstring).
+    parallel_items: `"module:function"` returning the items from the stage's config.
   """
   name: str
   config_model: str
   after: Optional[str] = None
   upstream_field: Optional[str] = None
   parallel_over: Optional[str] = None
+  parallel_items: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,17 +90,35 @@ def register(shape):
     if stage.after is not None and stage.after not in names[:names.index(stage.name)]:
       raise ValueError(f"Stage {stage.name!r} of {shape.model!r} comes after {stage.after!r}, "
                        f"which is not an earlier stage ({names}).")
-    if (stage.after is None) != (stage.upstream_field is None):
+    by_name = dict(zip(names, shape.stages))
+    after_parallel = stage.after is not None and by_name[stage.after].parallel_over is not None
+    if after_parallel and stage.upstream_field is not None:
+      raise ValueError(f"Stage {stage.name!r} of {shape.model!r} comes after the parallel "
+                       f"stage {stage.after!r}: it takes the collected work directories, "
+                       "not an `upstream_field`.")
+    if not after_parallel and (stage.after is None) != (stage.upstream_field is None):
       raise ValueError(f"Stage {stage.name!r} of {shape.model!r}: give both `after` and "
                        "`upstream_field`, or neither.")
-    if stage.parallel_over is not None:
-      raise ValueError(
-          f"Stage {stage.name!r} of {shape.model!r} trains in parallel over "
-          f"{stage.parallel_over!r}: parallel stages are not built yet (LAPGAN brings the "
-          "first; `pipelines.kfp_pipeline.build` then wraps the stage's Trainer in "
-          "dsl.ParallelFor over the field's items and passes dsl.Collected outputs on).")
+    if (stage.parallel_over is None) != (stage.parallel_items is None):
+      raise ValueError(f"Stage {stage.name!r} of {shape.model!r}: give both `parallel_over` "
+                       "and `parallel_items` (\"module:function\"), or neither.")
+    if stage.parallel_over is not None and stage.name == shape.exported_stage:
+      raise ValueError(f"Stage {stage.name!r} of {shape.model!r} trains in parallel over "
+                       f"{stage.parallel_over!r}: it cannot be the exported stage; add a "
+                       "stage after it that takes the collected work directories.")
   _SHAPES[shape.model] = shape
   return shape
+
+
+def parallel_items(stage, config):
+  """The items of a parallel `stage` (`parallel_items` called on its resolved config)."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  module, _, function = stage.parallel_items.partition(":")
+  items = list(getattr(importlib.import_module(module), function)(config))
+  if not items:
+    raise ValueError(f"Stage {stage.name!r} has no item to train over "
+                     f"({stage.parallel_items} returned none).")
+  return items
 
 
 def models():
@@ -131,10 +142,32 @@ for _model in ("svg_lp", "svg_fp", "svg_det"):
       model=_model, stages=(TrainingStage("svg", config_model=_model),),
       evaluation="pipelines.evaluation", thresholds={"ssim": 0.0, "psnr": 0.0}))
 
-# DrNET's first stage (the content / pose networks). Its pose LSTM (config `drnet_lstm`,
-# in progress) adds a second stage `after="drnet"` (module docstring); until tfgen has
-# DrNET's own evaluation, the Evaluator scores the test-set reconstruction error of its
-# `test_step`.
+# DrNET's first stage alone (the content / pose networks); the Evaluator scores the
+# test-set reconstruction error of its `test_step`.
 register(PipelineShape(
     model="drnet", stages=(TrainingStage("drnet", config_model="drnet"),),
     evaluation="pipelines.evaluation", thresholds={"reconstruction_loss": 1.0}))
+
+# DrNET, then its pose LSTM on the frozen DrNET (`--config.drnet_workdir` = the first
+# stage's work directory); the LSTM is exported and scored by tfgen's best-of-N evaluation
+# (SSIM / PSNR over the predicted frames, as SVG).
+register(PipelineShape(
+    model="drnet_lstm",
+    stages=(TrainingStage("drnet", config_model="drnet"),
+            TrainingStage("pose_lstm", config_model="drnet_lstm", after="drnet",
+                          upstream_field="drnet_workdir")),
+    evaluation="pipelines.evaluation", thresholds={"ssim": 0.0, "psnr": 0.0}))
+
+# LAPGAN: one Trainer per pyramid level in parallel (`--config.lapgan.level=K`), then the
+# assembling Trainer (every level's `W/level_K/` merged into one work directory, the plain
+# run assembles `W/checkpoints/`), scored by tfgen's LAPGAN evaluation
+# (`pipelines.evaluation_lapgan`): blessed on the single-scale Parzen log-likelihood of the
+# test images (nats per image, higher is better). The default threshold rejects only a
+# broken model; real deployments set theirs (`--threshold=parzen_log_likelihood:V`).
+register(PipelineShape(
+    model="lapgan",
+    stages=(TrainingStage("levels", config_model="lapgan", parallel_over="lapgan.level",
+                          parallel_items="tfgen.models.lapgan.training:selected_levels"),
+            TrainingStage("assemble", config_model="lapgan", after="levels")),
+    evaluation="pipelines.evaluation_lapgan",
+    thresholds={"parzen_log_likelihood": -1e9}))

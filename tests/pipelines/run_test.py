@@ -128,7 +128,8 @@ class PipelineRunTest(test_case.TestCase):
 
   def test_bad_input(self):
     root = self.make_temp_dir()
-    with self.assertRaisesRegex(ValueError, "Unknown model 'svg_xx'.*valid models: drnet, svg_det"):
+    with self.assertRaisesRegex(
+        ValueError, "Unknown model 'svg_xx'.*valid models: drnet, drnet_lstm, lapgan, svg_det"):
       run_lib.pipeline_arguments("svg_xx", "smmnist", root)
     with self.assertRaisesRegex(ValueError, "Unknown dataset 'nope'; valid datasets: .*smmnist"):
       run_lib.pipeline_arguments("svg_lp", "nope", root)
@@ -145,10 +146,10 @@ class PipelineRunTest(test_case.TestCase):
     with self.assertRaisesRegex(ValueError, "is not a writable directory"):
       run_lib.check_root(os.path.join(root, "notes.txt", "sub"), {"pipeline": "p"})
     # Through the binary: one line, exit status 1.
-    result = test_case.run_binary("pipelines.run", "--model=lapgan", "--dataset=smmnist",
+    result = test_case.run_binary("pipelines.run", "--model=gan_xx", "--dataset=smmnist",
                                   f"--pipeline_root={root}")
     self.assertEqual(result.returncode, 1)
-    self.assertIn("Error: Unknown model 'lapgan' for the pipeline; valid models:", result.stderr)
+    self.assertIn("Error: Unknown model 'gan_xx' for the pipeline; valid models:", result.stderr)
 
   @pytest.mark.slow
   def test_cached_rerun_runs_nothing(self):
