@@ -63,6 +63,27 @@ class ModelFamily:
   evaluate: Optional[str] = None
 
 
+# ----------------------------------------------------------------------------- shared hooks
+
+
+def compile_with_one_optimizer(model, train_config):
+  """`compile` of a one-player family: one optimiser from `config.train`, built (over the
+  model's trainable variables unless the model's own `compile` built it)."""
+  from tfgen.train import optimizers  # pylint: disable=g-import-not-at-top
+  model.compile(optimizer=optimizers.make_optimizer(train_config))
+  # `model.optimizer`: a LossScaleOptimizer under mixed_float16.
+  if not model.optimizer.built:
+    model.optimizer.build(model.trainable_variables)
+
+
+def check_clip_length(config):
+  """`check_data` of a video-prediction family: clips of context + future frames."""
+  expected_frames = config.model.num_context_frames + config.model.num_future_frames
+  if config.data.num_frames != expected_frames:
+    raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
+                     f"num_context_frames + num_future_frames ({expected_frames}).")
+
+
 # config.model.name -> the module whose FAMILY describes it (imported on first use).
 _FAMILY_MODULES = {
     "svg": "tfgen.models.svg.family",

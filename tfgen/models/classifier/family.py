@@ -19,10 +19,6 @@ def _build(**fields):
   return Classifier(**fields)
 
 
-def _compile(model, train_config):
-  from tfgen.train import optimizers  # pylint: disable=g-import-not-at-top
-  model.compile(optimizer=optimizers.make_optimizer(train_config))
-  model.optimizer.build(model.trainable_variables)
 
 
 # Data sets whose labelled clips the trainer feeds to the "frames_conv" architecture.
@@ -81,5 +77,6 @@ def _training_data(dataset, config, start_index):
   return dataset.map(lambda batch: (batch["image"], batch["label"]))
 
 
-FAMILY = factory.ModelFamily(build=_build, compile=_compile, check_data=_check_data,
+FAMILY = factory.ModelFamily(build=_build, compile=factory.compile_with_one_optimizer,
+                             check_data=_check_data,
                              training_data=_training_data)

@@ -25,9 +25,6 @@ def _build(**fields):
   return PoseLSTM(**fields)
 
 
-def _compile(model, train_config):
-  from tfgen.train import optimizers  # pylint: disable=g-import-not-at-top
-  model.compile(optimizer=optimizers.make_optimizer(train_config))
 
 
 def _image_size(data_config, fallback):
@@ -102,16 +99,10 @@ def _initialize(model, config):
   return path
 
 
-def _check_data(config):
-  model = config.model
-  expected_frames = model.num_context_frames + model.num_future_frames
-  if config.data.num_frames != expected_frames:
-    raise ValueError(f"config.data.num_frames ({config.data.num_frames}) must equal "
-                     f"num_context_frames + num_future_frames ({expected_frames}).")
 
 
 FAMILY = factory.ModelFamily(
-    build=_build, compile=_compile, check_data=_check_data,
+    build=_build, compile=factory.compile_with_one_optimizer, check_data=factory.check_clip_length,
     prepare_config=_prepare_config, initialize=_initialize,
     signatures="tfgen.models.drnet.pose_lstm_signatures",
     samples="tfgen.models.drnet.prediction_pictures")
