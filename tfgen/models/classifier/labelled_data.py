@@ -98,14 +98,8 @@ def mnist_examples(split, num_examples, *, digit=0, first_clip=0, seed=1, num_fr
   source = moving_mnist.MovingMNIST(
       split, num_digits=num_digits, num_frames=num_frames, velocities=velocities,
       seed=seed if split == "train" else moving_mnist.TEST_SEED, data_dir=data_dir)
-  arrays = mnist_lib.load_mnist_with_labels(data_dir)
-  digit_labels = np.asarray(arrays.y_train if split == "train" else arrays.y_test, np.int64)
-  if len(digit_labels) != source.num_source_digits:
-    raise ValueError(f"The MNIST labels ({len(digit_labels)}) do not match the "
-                     f"{source.num_source_digits} {split} digits of Moving MNIST.")
   clips = np.arange(first_clip, first_clip + num_examples)
-  labels = np.array([digit_labels[source.sequence(int(k))["digit_indices"][digit]]
-                     for k in clips], np.int64)
+  labels = _digit_labels(source, split, clips, data_dir)[:, digit]
 
   def render(rows):
     rows = np.asarray(rows, np.int64).reshape(-1)
@@ -119,6 +113,42 @@ def mnist_examples(split, num_examples, *, digit=0, first_clip=0, seed=1, num_fr
       description=(f"one frame per {split} clip (frame k % {num_frames} of clip k, clips "
                    f"{first_clip}..{first_clip + num_examples - 1}); label: the MNIST digit "
                    f"drawn in {colour}"))
+
+
+def _digit_labels(source, split, clips, data_dir):
+  """int64 `(len(clips), num_digits)`: the MNIST label of each digit of each clip."""
+  arrays = mnist_lib.load_mnist_with_labels(data_dir)
+  digit_labels = np.asarray(arrays.y_train if split == "train" else arrays.y_test, np.int64)
+  if len(digit_labels) != source.num_source_digits:
+    raise ValueError(f"The MNIST labels ({len(digit_labels)}) do not match the "
+                     f"{source.num_source_digits} {split} digits of Moving MNIST.")
+  return np.array([digit_labels[source.sequence(int(k))["digit_indices"]] for k in clips],
+                  np.int64).reshape(len(clips), source.num_digits)
+
+
+@dataclasses.dataclass
+class LabelledClips:
+  """Clips with the label of each of their digits.
+
+  Attributes:
+    frames: float32 `(n, T, H, W, C)` in [0, 1].
+    labels: int64 `(n, num_digits)`, digit d drawn in colour channel d.
+  """
+  frames: np.ndarray
+  labels: np.ndarray
+
+
+def mnist_test_clips(num_clips, *, num_frames, data_dir=None, num_digits=2,
+                     velocities="symmetric", **unused_options):
+  """The first `num_clips` fixed test clips of two-colour Moving MNIST with their digits."""
+  _check_int("num_clips", num_clips, 1)
+  _check_int("num_frames", num_frames, 1)
+  source = moving_mnist.MovingMNIST(
+      "test", num_digits=num_digits, num_frames=num_frames, velocities=velocities,
+      seed=moving_mnist.TEST_SEED, data_dir=data_dir)
+  clips = np.arange(num_clips)
+  return LabelledClips(frames=source.batch(clips),
+                       labels=_digit_labels(source, "test", clips, data_dir))
 
 
 # ----------------------------------------------------------------------------- smallNORB

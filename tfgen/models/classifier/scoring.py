@@ -6,16 +6,26 @@ from tfgen.data import registry
 from tfgen.train import workdir as workdir_lib
 
 
-def load(workdir):
+def load(workdir, example_shape=None):
   """`(classifier, config, checkpoint_path)` of a `--model=classifier` run's latest checkpoint.
 
+  Args:
+    workdir: the classifier's work directory.
+    example_shape: when given, the shape of one example the caller will classify.
+
   Raises:
-    ValueError: the work directory holds another model family, no config or no checkpoint.
+    ValueError: the work directory holds another model family, no config, no checkpoint,
+      or a classifier of examples of another shape.
   """
   config = workdir_lib.load_config(workdir)
   if config.model.name != "classifier":
     raise ValueError(f"{workdir!r} holds a {config.model.name!r} run, not a classifier "
                      "(train one with --model=classifier).")
+  if example_shape is not None:
+    expected = tuple(config.model.get("example_shape", ()))
+    if expected != tuple(example_shape):
+      raise ValueError(f"The classifier of {workdir!r} classifies examples of shape "
+                       f"{expected}; these are {tuple(example_shape)}.")
   return workdir_lib.load_model(workdir, config)
 
 

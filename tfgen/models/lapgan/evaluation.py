@@ -280,12 +280,7 @@ def _summary(values):
 
 def _load_classifier(workdir, image_shape):
   from tfgen.models.classifier import scoring  # pylint: disable=g-import-not-at-top
-  classifier, config, path = scoring.load(workdir)
-  expected = tuple(config.model.get("example_shape", image_shape))
-  if expected != tuple(image_shape):
-    raise ValueError(f"classifier_workdir {workdir!r} classifies images of shape {expected}; "
-                     f"the model makes {tuple(image_shape)}.")
-  return classifier, config, path
+  return scoring.load(workdir, example_shape=image_shape)
 
 
 def feature_metrics(classifier, real, generated, seed):
