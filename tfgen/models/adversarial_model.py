@@ -13,6 +13,8 @@ from keras import ops
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgen.train import gradient_step
+
 tfd = tfp.distributions
 
 
@@ -69,24 +71,15 @@ class AdversarialModel(keras.Model):
       seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
     return seed
 
-  @staticmethod
-  def num_replicas():
-    context = tf.distribute.get_replica_context()
-    return context.num_replicas_in_sync if context is not None else 1
-
   def player_step(self, loss_fn, variables, optimizer):
     """One optimiser step of one player: only `variables` are watched and updated.
 
-    `loss_fn()` returns `(loss, outputs)`; returns `outputs`. The loss is divided by the
-    number of replicas (Keras sums gradients over replicas, PITFALLS.md).
+    `loss_fn()` returns `(loss, outputs)`, the loss averaged over this replica's batch;
+    returns `outputs`. `tfgen.train.gradient_step` divides the loss by the number of
+    replicas (Keras sums gradients over replicas, PITFALLS.md) and, in the trainer's
+    multi-replica XLA mode, compiles the player's gradient computation per replica.
     """
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-      tape.watch([v.value for v in variables])  # the tf.Variables under the Keras ones
-      loss, outputs = loss_fn()
-      scaled_loss = optimizer.scale_loss(loss / self.num_replicas())
-    gradients = tape.gradient(scaled_loss, variables)
-    optimizer.apply(gradients, variables)
-    return outputs
+    return gradient_step.gradient_step(self, loss_fn, variables, optimizer)
 
   # ------------------------------------------------------------------ losses
 

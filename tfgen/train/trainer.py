@@ -28,6 +28,7 @@ import tqdm
 from tfgen.data import registry
 from tfgen.models import factory
 from tfgen.train import checkpointing
+from tfgen.train import gradient_step
 from tfgen.train import optimizers as optimizers_lib
 from tfgen.train import workdir as workdir_lib
 from tfgen.utils import config_loader
@@ -75,6 +76,12 @@ def default_strategy():
   if len(gpus) > 1:
     return mirrored_strategy()
   return tf.distribute.get_strategy()
+
+
+def _all_gpus(strategy):
+  """Whether every device of `strategy`'s replicas on this worker is a GPU."""
+  return all(tf.DeviceSpec.from_string(device).device_type == "GPU"
+             for device in strategy.extended.worker_devices)
 
 
 def _is_chief(strategy):
@@ -236,6 +243,13 @@ class Trainer:
     precision = machine.resolve_precision(train.precision)
     (logging.warning if precision.slow else logging.info)("%s", precision.reason)
     self.jit_compile, reason = machine.resolve_jit_compile(train.jit_compile)
+    replicas = self.strategy.num_replicas_in_sync
+    if (self.jit_compile and str(train.jit_compile).strip().lower() == "auto" and replicas > 1
+        and not _all_gpus(self.strategy)):
+      # XLA compiles cross-replica all-reduces (synchronised batch norm) on GPUs only.
+      self.jit_compile = False
+      reason = (f"jit_compile=auto chose no XLA: {replicas} replicas not all on GPUs, where "
+                "XLA cannot compile the cross-replica batch-norm all-reduce.")
     logging.info("%s", reason)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision.policy)
@@ -276,10 +290,20 @@ class Trainer:
     writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train")) \
         if self.is_chief else tf.summary.create_noop_writer()
 
+    whole_step_xla = self.jit_compile and self.strategy.num_replicas_in_sync == 1
+    # XLA over the whole step works on one device only: with several replicas one XLA
+    # cluster would touch every device's copy of the variables (PITFALLS.md). There each
+    # replica XLA-compiles its own gradient computations and applies them outside XLA
+    # (`tfgen/train/gradient_step.py`).
+    gradient_step.set_per_replica_jit_compile(model, self.jit_compile and not whole_step_xla)
+    if self.jit_compile:
+      logging.info("XLA: %s.", "the whole training step (one replica)" if whole_step_xla else
+                   f"each replica's gradient computations ({self.strategy.num_replicas_in_sync} "
+                   "replicas; optimiser updates outside XLA)")
+
     @tf.function
     def distributed_step(batch):
-      if self.jit_compile and self.strategy.num_replicas_in_sync == 1:
-        # XLA over the whole step works on one device only (PITFALLS.md).
+      if whole_step_xla:
         compiled_step(batch)
       else:
         self.strategy.run(model.train_step, args=(batch,))

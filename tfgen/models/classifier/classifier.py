@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tfgen.train import gradient_step
+
 ARCHITECTURES = ("conv", "mlp", "frames_conv")
 
 
@@ -163,11 +165,6 @@ class Classifier(keras.Model):
                       tf.float32)
     return {"loss": tf.reduce_mean(cross_entropy), "accuracy": tf.reduce_mean(correct)}
 
-  @staticmethod
-  def _num_replicas():
-    context = tf.distribute.get_replica_context()
-    return context.num_replicas_in_sync if context is not None else 1
-
   @property
   def metrics(self):
     return [self.loss_tracker, self.accuracy_tracker]
@@ -179,12 +176,13 @@ class Classifier(keras.Model):
 
   def train_step(self, data):
     inputs, labels = self.unpack(data)
-    variables = self.trainable_variables
-    with tf.GradientTape() as tape:
+
+    def loss_fn():
       terms = self.compute_terms(inputs, labels, training=True)
-      # Keras sums gradients over replicas: average by hand (PITFALLS.md).
-      scaled_loss = self.optimizer.scale_loss(terms["loss"] / self._num_replicas())
-    self.optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+      return terms["loss"], terms
+
+    terms = gradient_step.gradient_step(self, loss_fn, self.trainable_variables,
+                                        self.optimizer)
     return self._update_trackers(terms)
 
   def test_step(self, data):

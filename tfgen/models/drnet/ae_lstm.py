@@ -7,6 +7,7 @@ import tensorflow as tf
 from tfgen.layers.lstm_predictor import LSTMPredictor
 from tfgen.models.drnet import drnet as drnet_lib
 from tfgen.models.drnet import pose_lstm as pose_lstm_lib
+from tfgen.train import gradient_step
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
@@ -187,15 +188,13 @@ class AELSTM(keras.Model):
 
   def train_step(self, data):
     video = data[0] if isinstance(data, (tuple, list)) else data
-    variables = self.trainable_variables
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context is not None else 1
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-      tape.watch([v.value for v in variables])
+
+    def loss_fn():
       losses = self.compute_losses(video, training=True)
-      scaled_loss = self.optimizer.scale_loss(losses["loss"] / replicas)
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply(gradients, variables)
+      return losses["loss"], losses
+
+    losses = gradient_step.gradient_step(self, loss_fn, self.trainable_variables,
+                                         self.optimizer)
     self.loss_tracker.update_state(losses["loss"])
     self.reconstruction_tracker.update_state(losses["reconstruction_loss"])
     self.prediction_tracker.update_state(losses["prediction_loss"])

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tfgen.layers.lstm_predictor import LSTMPredictor
 from tfgen.models.drnet import drnet as drnet_lib
+from tfgen.train import gradient_step
 
 ENCODER_BATCH_NORM = ("inference", "training")
 # Frames decoded per decoder call in `generate` (whole time steps of every clip, at least
@@ -293,16 +294,13 @@ class PoseLSTM(keras.Model):
   def train_step(self, data):
     """One Adam step of the LSTM on a clip batch; the DrNET networks stay as they are."""
     video = self._unpack(data)
-    variables = self.pose_lstm.trainable_variables
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context is not None else 1
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-      tape.watch([v.value for v in variables])  # the tf.Variables under the Keras ones
+
+    def loss_fn():
       losses = self.compute_losses(video, training=True)
-      # Keras sums gradients over replicas: average by hand (PITFALLS.md).
-      scaled_loss = self.optimizer.scale_loss(losses["loss"] / replicas)
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply(gradients, variables)
+      return losses["loss"], losses
+
+    losses = gradient_step.gradient_step(self, loss_fn, self.pose_lstm.trainable_variables,
+                                         self.optimizer)
     return self._update_trackers(losses)
 
   def test_step(self, data):

@@ -9,6 +9,7 @@ from tfgen.layers import codecs
 from tfgen.layers import common
 from tfgen.layers.gaussian_lstm import GaussianLSTM
 from tfgen.layers.lstm_predictor import LSTMPredictor
+from tfgen.train import gradient_step
 
 tfd = tfp.distributions
 
@@ -304,17 +305,16 @@ class SVG(keras.Model):
 
   def train_step(self, data):
     video = self._unpack(data)
-    context = tf.distribute.get_replica_context()
-    num_replicas = context.num_replicas_in_sync if context is not None else 1
-    with tf.GradientTape() as tape:
+
+    def loss_fn():
       per_example = self._losses_for_step(video, training=True)
-      # Gradients are summed over replicas: divide by the global batch, not the local one.
-      global_batch = tf.cast(tf.shape(per_example["loss"])[0] * num_replicas, tf.float32)
-      loss = ops.sum(per_example["loss"]) / global_batch
-      scaled_loss = self.optimizer.scale_loss(loss)
-    variables = self.trainable_variables
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply(gradients, variables)
+      # The mean over this replica's clips; `gradient_step` divides it by the number of
+      # replicas (gradients are summed over them): the mean over the global batch.
+      local_batch = tf.cast(tf.shape(per_example["loss"])[0], tf.float32)
+      return ops.sum(per_example["loss"]) / local_batch, per_example
+
+    per_example = gradient_step.gradient_step(self, loss_fn, self.trainable_variables,
+                                              self.optimizer)
     return self._update_trackers(per_example)
 
   def test_step(self, data):
