@@ -2,6 +2,8 @@
 
     python benchmarks/pipeline_overhead.py [--steps=20 --num_test_sequences=16 \
         --num_eval_samples=5 --num_videos=36 --skip_pipeline --skip_example_gen]
+    python benchmarks/pipeline_overhead.py --skip_pipeline --skip_example_gen \
+        --component_overhead [--repeats=3]
 
 1. The local pipeline (`python -m pipelines.run --model=svg_lp --dataset=smmnist --quick`,
    kfp.local, eight components) against the same work as plain binaries
@@ -12,11 +14,23 @@
    KTH's own files; persons 1-25) through Beam's DirectRunner with 1 and 2 worker
    processes, and `tfgen.bin.prepare`'s pool with 1 and 2 processes for comparison.
 
+3. `--component_overhead`: where a component's fixed cost goes. Each component is a fresh
+   process (`sh`, then `python -m kfp.dsl.executor_main`, then the component's own
+   imports); this times, each in a fresh interpreter (median of `--repeats`), Python
+   itself, KFP's per-component `pip install kfp==...` check (what components ran before
+   `install_kfp_package=False`), the KFP executor's imports, TensorFlow's import, and the
+   imports of a component that needs no TensorFlow (SchemaGen, ExampleValidator, Pusher,
+   InfraValidator's own process, lineage) before and after they stopped importing it.
+   CPU seconds (user + system of the child) are printed beside wall seconds: on a shared,
+   loaded machine wall time measures the queue, CPU time the work.
+
 The machine (CPU model, flags, load average) is printed first: the project's machines are
 shared, and wall times on a loaded machine are not quiet figures.
 """
 
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +45,9 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_eval_samples", 5, "Futures per test cli
 _NUM_VIDEOS = flags.DEFINE_integer("num_videos", 36, "Videos of the KTH fixture.")
 _SKIP_PIPELINE = flags.DEFINE_bool("skip_pipeline", False, "Skip part 1.")
 _SKIP_EXAMPLE_GEN = flags.DEFINE_bool("skip_example_gen", False, "Skip part 2.")
+_COMPONENT_OVERHEAD = flags.DEFINE_bool("component_overhead", False, "Run part 3 (alone "
+                                        "with --skip_pipeline --skip_example_gen).")
+_REPEATS = flags.DEFINE_integer("repeats", 3, "Part 3: fresh interpreters per measurement.")
 
 ACTIONS = ("boxing", "handclapping", "handwaving", "jogging", "running", "walking")
 
@@ -120,6 +137,52 @@ def example_gen_scaling(work):
           f"beam_seconds={beam_seconds:.1f} prepare_pool_seconds={pool_seconds:.1f}")
 
 
+def _cpu_and_wall(command, env):
+  """`(wall seconds, CPU seconds)` of running `command` to completion."""
+  before = resource.getrusage(resource.RUSAGE_CHILDREN)
+  started = time.perf_counter()
+  result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+  wall = time.perf_counter() - started
+  after = resource.getrusage(resource.RUSAGE_CHILDREN)
+  if result.returncode:
+    raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+  return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _imports(statement):
+  """A fresh interpreter running `statement`, saying whether TensorFlow got imported."""
+  return [sys.executable, "-c", f"{statement}\nimport sys\n"
+          "assert ('tensorflow' in sys.modules) == TF, sys.modules.keys() & {'tensorflow'}"]
+
+
+def component_overhead():
+  from importlib import metadata  # pylint: disable=g-import-not-at-top
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PIP_DISABLE_PIP_VERSION_CHECK="1")
+  base = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env["PYTHONPATH"] = base + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+  executor = "import kfp.dsl.executor_main"
+  light = f"{executor}\nfrom pipelines import components\nfrom pipelines import lineage"
+  measurements = [
+      ("python -c pass", [sys.executable, "-c", "pass"]),
+      ("kfp's per-component pip check (before)",
+       [sys.executable, "-m", "pip", "install", "--quiet", "--no-warn-script-location",
+        f"kfp=={metadata.version('kfp')}", "--no-deps"]),
+      ("KFP executor imports", _imports(f"TF = False\n{executor}")),
+      ("import tensorflow", _imports("TF = True\nimport tensorflow")),
+      ("KFP executor + tensorflow (Trainer, Evaluator, ExampleGen, StatisticsGen)",
+       _imports(f"TF = True\n{executor}\nimport tensorflow")),
+      ("light component, Pusher with tfgen.export.exporter (before)",
+       _imports(f"TF = True\n{light}\nfrom tfgen.export import exporter")),
+      ("light component: SchemaGen, ExampleValidator, Pusher, lineage (after)",
+       _imports(f"TF = False\n{light}\nfrom tfgen.export import versions")),
+  ]
+  print(f"component_overhead repeats={_REPEATS.value} (median; CPU = user + system)")
+  for name, command in measurements:
+    runs = [_cpu_and_wall(command, env) for _ in range(_REPEATS.value)]
+    print(f"  {name:<78} wall {statistics.median(r[0] for r in runs):6.2f} s  "
+          f"cpu {statistics.median(r[1] for r in runs):6.2f} s")
+
+
 def main(argv):
   del argv
   from tfgen.utils import machine  # pylint: disable=g-import-not-at-top
@@ -130,6 +193,8 @@ def main(argv):
       pipeline_versus_plain(work)
     if not _SKIP_EXAMPLE_GEN.value:
       example_gen_scaling(work)
+    if _COMPONENT_OVERHEAD.value:
+      component_overhead()
   print(f"load average after: {os.getloadavg()}")
 
 

@@ -46,6 +46,7 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
                 version=None):
   """ExampleGen (`pipelines.example_gen`); returns the artifact (its data in `data/`)."""
   from pipelines import example_gen as example_gen_lib  # pylint: disable=g-import-not-at-top
+  from tfgen.data import registry  # pylint: disable=g-import-not-at-top
   example_gen_lib.check_raw_data(dataset, raw_dir)
   config = resolve_config(config_model, dataset, variant, overrides, data_dir=data_dir)
   if dataset in example_gen_lib.PREPARED:
@@ -56,6 +57,9 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
     parameters = {"dataset": dataset, "data": config.data.to_dict(), "seed": config.train.seed,
                   "test_num_frames": test_num_frames,
                   "num_test_sequences": num_test_sequences}
+    if config.data.get("data_dir") and os.path.exists(config.data.data_dir):
+      # A changed source file is new input.
+      parameters["data_files"] = example_gen_lib._file_listing(config.data.data_dir)  # pylint: disable=protected-access
   with artifacts.execute(root, "ExampleGen", parameters, {}, run_id, version) as run:
     if not run.reused:
       out = os.path.join(run.work_dir, "data")
@@ -64,6 +68,9 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
         summary = example_gen_lib.kth(raw_dir, out, image_size, num_shards or 16, beam_args)
       elif dataset == "bair":
         summary = example_gen_lib.bair(raw_dir, out, num_shards or 64, beam_args)
+      elif registry.kind(config.data.name) == "image":
+        summary = example_gen_lib.materialise_image_splits(config, out,
+                                                           num_test_sequences or None)
       else:
         summary = example_gen_lib.materialise_test_split(config, out, test_num_frames,
                                                          num_test_sequences or None)
@@ -291,10 +298,10 @@ def candidate_export(model):
 
 def pushed_versions(serving_dir, model_name):
   """`[(version, path, lineage)]` of the versions pushed under `serving_dir/model_name`."""
-  from tfgen.export import exporter  # pylint: disable=g-import-not-at-top
+  from tfgen.export import versions  # pylint: disable=g-import-not-at-top  (no TensorFlow)
   model_dir = os.path.join(serving_dir, model_name)
   found = []
-  for version in exporter.existing_versions(model_dir):
+  for version in versions.existing_versions(model_dir):
     path = os.path.join(model_dir, str(version))
     found.append((version, path, artifacts.read_json(os.path.join(path, SERVING_LINEAGE), {})))
   return found
@@ -450,9 +457,10 @@ def pusher(root, run_id, *, model_name, model, blessing, infra_blessing, serving
 
   The version directory appears whole (copied into a hidden temporary sibling, then renamed,
   as `tfgen.export.exporter` does), with its lineage in `assets.extra/tfgen_lineage.json`.
+  Imports no TensorFlow (a copy needs none): its process starts in a fraction of a second.
   Not blessed: nothing is written to `serving_dir`, and the reasons are recorded.
   """
-  from tfgen.export import exporter  # pylint: disable=g-import-not-at-top
+  from tfgen.export import versions  # pylint: disable=g-import-not-at-top  (no TensorFlow)
   inputs = {"model": model, "blessing": blessing, "infra_blessing": infra_blessing}
   with artifacts.execute(root, "Pusher", {"serving_dir": os.path.abspath(serving_dir),
                                           "model_name": model_name}, inputs, run_id,
@@ -474,7 +482,7 @@ def pusher(root, run_id, *, model_name, model, blessing, infra_blessing, serving
       else:
         model_dir = os.path.join(serving_dir, model_name)
         os.makedirs(model_dir, exist_ok=True)
-        number = exporter.next_version(model_dir)
+        number = versions.next_version(model_dir)
         final = os.path.join(model_dir, str(number))
         staging = tempfile.mkdtemp(prefix=f".tmp-{number}-", dir=model_dir)
         try:

@@ -12,6 +12,15 @@
   is materialised in the same format (so statistics, validation and evaluation read the
   same clips), and the training stream's seed and options are recorded: training draws the
   stream from them (clip k depends only on (seed, k)).
+- Image sets (LAPGAN's: MNIST digits, CIFAR-10, STL-10, LSUN; registry kind "image"): the
+  finite splits the Evaluator reads (validation, where sigma is chosen, and test) are
+  materialised through the set's own loader (its crops and resizing, as the Trainer and
+  the Evaluator see them), one example per image (`frames` of shape `(1, H, W, C)` and its
+  `label`, -1 when the set has none), so statistics and validation check the images that
+  are scored; the training stream is recorded as for generated sets (seed, options,
+  `data_dir`, the files under it) with a digest of its first images, which changes when
+  the source does. The Evaluator checks that the loader still gives the materialised
+  images (`pipelines.evaluation_lapgan`).
 """
 
 import os
@@ -20,6 +29,8 @@ from tfgen.data import prepare
 from tfgen.data import tfrecords
 
 GENERATED = ("smmnist", "mnist")
+# Images of the training stream whose digest ExampleGen records (its provenance).
+TRAIN_DIGEST_IMAGES = 256
 PREPARED = prepare.DATASETS  # kth, bair
 DEFAULT_BEAM_ARGS = ("--runner=DirectRunner", "--direct_running_mode=multi_processing")
 
@@ -208,22 +219,165 @@ def materialise_test_split(config, out_dir, num_frames, num_test_sequences=None,
   # uint8 like every prepared data set: within half a grey level of the generated frames.
   frames = np.round(clips * 255.0).astype(np.uint8)
   os.makedirs(out_dir, exist_ok=True)
-  parts = prepare._assign_shards(list(range(len(frames))), num_shards)  # pylint: disable=protected-access
   tfrecords.write_dataset_info(out_dir, {
-      "dataset": data.name, "image_size": int(frames.shape[2]), "channels": int(frames.shape[4]),
-      "num_shards": {"test": len(parts)}})
-  for index, part in enumerate(parts):
-    path = tfrecords.shard_path(out_dir, "test", index, len(parts))
-    with tfrecords.ShardWriter(path, [str(i) for i in part]) as writer:
-      for i in part:
-        writer.converted.append(str(i))
-        writer.write(tfrecords.serialize_example(frames[i], {"sequence": int(i)}), num_frames)
-  stream = {"dataset": data.name, "seed": int(config.train.seed), "options": dict(
-      data.get("options", {})), "data_dir": data.data_dir,
-            "rule": "training clip k depends only on (seed, k) (tfgen.data.registry)"}
+      "dataset": data.name, "kind": "video", "image_size": int(frames.shape[2]),
+      "channels": int(frames.shape[4]), "num_shards": {"test": _shard_count(len(frames),
+                                                                           num_shards)}})
+  _write_split(out_dir, "test", frames, [{"sequence": i} for i in range(len(frames))],
+               num_shards)
+  stream = _training_stream(config, "training clip k depends only on (seed, k) "
+                            "(tfgen.data.registry)")
   tfrecords.write_json_atomic(os.path.join(out_dir, "training_stream.json"), stream)
   summary = {"unit": "sequences", "test": {"seen": len(frames), "converted": len(frames),
                                            "skipped": [], "examples": len(frames), "notes": []},
              "training_stream": stream}
   tfrecords.write_json_atomic(os.path.join(out_dir, tfrecords.SUMMARY), summary)
   return summary
+
+
+def _shard_count(num_examples, num_shards):
+  return len(prepare._assign_shards(list(range(num_examples)), num_shards))  # pylint: disable=protected-access
+
+
+def _write_split(out_dir, split, examples, metadata, num_shards):
+  """Writes uint8 `examples` `(n, time, H, W, C)` with their `metadata` as `split`'s shards."""
+  parts = prepare._assign_shards(list(range(len(examples))), num_shards)  # pylint: disable=protected-access
+  for index, part in enumerate(parts):
+    path = tfrecords.shard_path(out_dir, split, index, len(parts))
+    with tfrecords.ShardWriter(path, [str(i) for i in part]) as writer:
+      for i in part:
+        writer.converted.append(str(i))
+        writer.write(tfrecords.serialize_example(examples[i], metadata[i]), len(examples[i]))
+
+
+def _training_stream(config, rule):
+  """What the training stream is drawn from: seed, options, `data_dir` and its files."""
+  data = config.data
+  stream = {"dataset": data.name, "seed": int(config.train.seed),
+            "options": dict(data.get("options", {})), "data_dir": data.data_dir,
+            "rule": rule}
+  if data.data_dir and os.path.exists(data.data_dir):
+    stream["data_files"] = _file_listing(data.data_dir)
+  return stream
+
+
+def _file_listing(path):
+  """`[[name, size, mtime_ns]]` of the file `path` or of every file under the directory."""
+  if os.path.isfile(path):
+    stat = os.stat(path)
+    return [[os.path.basename(path), stat.st_size, stat.st_mtime_ns]]
+  listing = []
+  for directory, dirs, names in os.walk(path):
+    dirs.sort()
+    for name in sorted(names):
+      stat = os.stat(os.path.join(directory, name))
+      listing.append([os.path.relpath(os.path.join(directory, name), path), stat.st_size,
+                      stat.st_mtime_ns])
+  return listing
+
+
+def load_image_split(config, split, count=None, seed=None, batch_size=256):
+  """`(images, labels)`: the first `count` images of `split` of the config's image set
+  through its loader, as float32 `(n, H, W, C)` in the loader's units and int32 `(n,)`."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from tfgen.data import registry  # pylint: disable=g-import-not-at-top
+  data = config.data
+  dataset = registry.build(data.name, split, batch_size=batch_size,
+                           seed=int(config.train.seed if seed is None else seed),
+                           num_frames=None, data_dir=data.get("data_dir"),
+                           drop_remainder=False, **dict(data.get("options", {})))
+  images, labels, total = [], [], 0
+  for element in dataset:
+    images.append(np.asarray(element["image"]))
+    labels.append(np.asarray(element["label"]))
+    total += len(images[-1])
+    if count is not None and total >= count:
+      break
+  if not images:
+    return np.zeros((0,), np.float32), np.zeros((0,), np.int32)
+  return np.concatenate(images)[:count], np.concatenate(labels)[:count]
+
+
+def to_uint8(images, name):
+  """`images` in [0, 1] as uint8 grey levels; values outside [0, 1] raise `ValueError`."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  if images.size and (not np.all(np.isfinite(images)) or images.min() < 0.0 or
+                      images.max() > 1.0):
+    raise ValueError(f"{name}: the loader gave values in [{np.nanmin(images):.4g}, "
+                     f"{np.nanmax(images):.4g}] (or non-finite ones), not in [0, 1] as the "
+                     "image-set contract says (tfgen.data.registry).")
+  return np.round(images * 255.0).astype(np.uint8)
+
+
+def materialise_image_splits(config, out_dir, num_images=None, num_shards=4):
+  """Writes the finite splits of an image set as sharded TFRecords (module docstring).
+
+  Args:
+    config: the stage's config (its `data` names the set, `data_dir` and options).
+    out_dir: the output directory.
+    num_images: keep the first this many images of each split (None: all).
+    num_shards: shards per split.
+
+  Returns:
+    `{split: {"examples": n, ...}, "training_stream": {...}}` (also `summary.json`).
+  """
+  import hashlib  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from tfgen.data import registry  # pylint: disable=g-import-not-at-top
+  data = config.data
+  splits = [s for s in registry.splits(data.name) if s != "train"]
+  arrays = {}
+  for split in splits:
+    images, labels = load_image_split(config, split, num_images)
+    arrays[split] = (to_uint8(images, f"{data.name} {split}"), labels,
+                     float(np.abs(images - np.round(images * 255.0) / 255.0).max())
+                     if images.size else 0.0)
+  shape = next((a[0].shape[1:] for a in arrays.values() if a[0].size), None)
+  if shape is None:
+    raise ValueError(f"Data set {data.name!r} gave no {' or '.join(splits)} image: nothing "
+                     "to evaluate on.")
+  os.makedirs(out_dir, exist_ok=True)
+  tfrecords.write_dataset_info(out_dir, {
+      "dataset": data.name, "kind": "image", "image_size": int(shape[0]),
+      "image_shape": [int(d) for d in shape], "channels": int(shape[-1]),
+      "num_shards": {split: _shard_count(len(arrays[split][0]), num_shards)
+                     for split in splits}})
+  summary = {"unit": "images"}
+  for split in splits:
+    images, labels, quantisation = arrays[split]
+    # (n, H, W, C) -> (n, 1, H, W, C): an image is a clip of one frame in tfgen's format.
+    _write_split(out_dir, split, images[:, None],
+                 [{"label": int(label), "index": i} for i, label in enumerate(labels)],
+                 num_shards)
+    summary[split] = {"seen": len(images), "converted": len(images), "skipped": [],
+                      "examples": len(images), "notes": [],
+                      "max_quantisation_error": quantisation}
+  stream = _training_stream(config, "training image k depends only on (seed, k) "
+                            "(tfgen.data.image_sets)")
+  first, _ = load_image_split(config, "train", TRAIN_DIGEST_IMAGES)
+  stream["first_images_sha256"] = hashlib.sha256(
+      to_uint8(first, f"{data.name} train").tobytes()).hexdigest()
+  stream["first_images"] = int(len(first))
+  tfrecords.write_json_atomic(os.path.join(out_dir, "training_stream.json"), stream)
+  summary["training_stream"] = stream
+  tfrecords.write_json_atomic(os.path.join(out_dir, tfrecords.SUMMARY), summary)
+  return summary
+
+
+def read_image_split(data_dir, split):
+  """`(images uint8 (n, H, W, C), labels int64 (n,))` of a split `materialise_image_splits`
+  wrote, in its order."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  info = tfrecords.read_dataset_info(data_dir)
+  images, labels = [], []
+  for path, _ in tfrecords.complete_shards(data_dir, split):
+    for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+      feature = tf.train.Example.FromString(record).features.feature
+      shape = tuple(feature[tfrecords.FRAMES_SHAPE].int64_list.value)
+      frames = np.frombuffer(feature[tfrecords.FRAMES].bytes_list.value[0], np.uint8)
+      images.append(frames.reshape(shape)[0])  # (1, H, W, C) -> (H, W, C)
+      labels.append(int(feature["label"].int64_list.value[0]))
+  if not images:
+    return np.zeros([0] + list(info["image_shape"]), np.uint8), np.zeros((0,), np.int64)
+  return np.stack(images), np.asarray(labels, np.int64)

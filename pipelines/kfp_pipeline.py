@@ -105,8 +105,15 @@ COMPONENT_FUNCTIONS = {
 
 
 def make_components(image):
-  """`{TFX name: KFP component}` running in container `image` on a cluster."""
-  return {name: dsl.component(func=fn, base_image=image)
+  """`{TFX name: KFP component}` running in container `image` on a cluster.
+
+  Without KFP's per-component `pip install kfp==...` (`install_kfp_package=False`): kfp is
+  a dependency of tfgen, so `image` (tfgen installed) and a local environment already have
+  it. With it, every component started by checking it with pip (about a second of CPU),
+  and kfp.local serialises those checks under one lock, so the parallel LAPGAN levels
+  waited for each other (`benchmarks/pipeline_overhead.py --component_overhead`).
+  """
+  return {name: dsl.component(func=fn, base_image=image, install_kfp_package=False)
           for name, fn in COMPONENT_FUNCTIONS.items()}
 
 

@@ -43,10 +43,11 @@ flags.DEFINE_multi_string("beam_pipeline_args", None,
                           "Beam pipeline options of ExampleGen, e.g. --beam_pipeline_args="
                           "--runner=DataflowRunner (repeat the flag); default: the local "
                           "DirectRunner in multi-processing mode.")
-flags.DEFINE_integer("num_test_sequences", None, "Test clips (default: the data set's; 32 "
-                     "with --quick).")
+flags.DEFINE_integer("num_test_sequences", None, "Test clips, or for image sets test and "
+                     "validation images (default: the data set's; 32 with --quick).")
 flags.DEFINE_integer("num_eval_samples", None, "Evaluator: futures per test clip, N "
-                     "(default 100; 5 with --quick).")
+                     "(default 100; 5 with --quick); for LAPGAN the Parzen centres "
+                     "(default 10,000; 200 with --quick).")
 flags.DEFINE_multi_string("threshold", None, "Evaluator: metric:value blessing thresholds "
                           "(a lower bound when higher is better), e.g. ssim:0.6.")
 flags.DEFINE_float("margin", 0.0, "Evaluator: how much worse than the pushed model a "
@@ -124,6 +125,7 @@ def pipeline_arguments(model, dataset, root, *, quick=False, variant=None, steps
                        f"metrics of {model}: {', '.join(shape.thresholds)}.") from None
   if num_test_sequences is None and quick:
     num_test_sequences = 32
+  explicit_num_samples = num_eval_samples
   if num_eval_samples is None:
     num_eval_samples = 5 if quick else 100
   test_num_frames = config.data.get("num_frames", 1)  # image sets (LAPGAN): one frame
@@ -137,6 +139,11 @@ def pipeline_arguments(model, dataset, root, *, quick=False, variant=None, steps
     test_num_frames = max(test_num_frames, config.model.num_context_frames + future)
   eval_options = {"num_samples": num_eval_samples, "num_test_sequences": num_test_sequences,
                   "seed": 0}
+  eval_options.update(shape.evaluation_options)
+  if quick:
+    eval_options.update(shape.quick_evaluation_options)
+  if explicit_num_samples is not None:
+    eval_options["num_samples"] = explicit_num_samples
   root = os.path.abspath(root)
   arguments = dict(
       pipeline_root=root, dataset=dataset, model_name=config.get("model_name", model),
@@ -169,11 +176,51 @@ def stage_items(shape, arguments):
   return items
 
 
+def fix_kfp_local_parallel_for():
+  """Works around kfp.local 2.17 handing a `dsl.ParallelFor` body the loop item in place
+  of every other task output it takes (ExampleGen's and ExampleValidator's outputs
+  arrived in LAPGAN's per-level Trainers as "2", "1", "0").
+
+  `kfp.local.orchestrator.task_spec_utils.create_parameter_loop_iteration_task_spec`
+  replaces each `task_output_parameter` input of the loop task with the item, where only
+  the loop's items source (`ParallelFor(task.output)`) should be. Wrapped here: the other
+  task-output inputs are kept as they are. The compiled YAML is unaffected (KFP's backend
+  resolves them), and running twice patches once.
+  """
+  from kfp.local.orchestrator import task_spec_utils  # pylint: disable=g-import-not-at-top
+  from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=g-import-not-at-top
+  original = task_spec_utils.create_parameter_loop_iteration_task_spec
+  if getattr(original, "tfgen_fixed", False):
+    return
+
+  def create(original_task_spec, loop_item, loop_task_name):
+    spec = pipeline_spec_pb2.PipelineTaskSpec()
+    spec.CopyFrom(original_task_spec)
+    source = ""
+    if spec.WhichOneof("iterator") == "parameter_iterator":
+      source = spec.parameter_iterator.items.input_parameter
+    kept = {}
+    for name, input_spec in spec.inputs.parameters.items():
+      if input_spec.HasField("task_output_parameter") and name != source:
+        kept[name] = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec()
+        kept[name].CopyFrom(input_spec)
+    for name in kept:
+      del spec.inputs.parameters[name]
+    result = original(spec, loop_item, loop_task_name)
+    for name, input_spec in kept.items():
+      result.inputs.parameters[name].CopyFrom(input_spec)
+    return result
+
+  create.tfgen_fixed = True
+  task_spec_utils.create_parameter_loop_iteration_task_spec = create
+
+
 def run_locally(shape, arguments):
   """Runs the pipeline with kfp.local; returns `(ok, summary lines)`."""
   from kfp import local  # pylint: disable=g-import-not-at-top
   from pipelines import artifacts  # pylint: disable=g-import-not-at-top
   from pipelines import kfp_pipeline  # pylint: disable=g-import-not-at-top
+  fix_kfp_local_parallel_for()
   root = arguments["pipeline_root"]
   check_root(root, {"pipeline": f"tfgen-{shape.model}-{arguments['dataset']}",
                     "model": shape.model, "dataset": arguments["dataset"]})

@@ -20,6 +20,9 @@ is the training part and how a trained model is scored, and that is all a shape 
   is better, an upper one otherwise), overridable by `--threshold=metric:value`.
 - `export_stage`: the stage whose model is exported, validated and pushed (the last one by
   default).
+- `evaluation_options` / `quick_evaluation_options`: the evaluation's options (merged over
+  the command's: `num_samples`, `num_test_sequences`, `seed`), the latter with `--quick`;
+  e.g. LAPGAN's Parzen sizes. `--num_eval_samples` still sets `num_samples`.
 
 Adding a model: register its shape below, next to the existing ones. DrNET's pose LSTM
 (`drnet_lstm`) is a two-stage shape (`after`); LAPGAN's levels are a parallel stage
@@ -69,6 +72,8 @@ class PipelineShape:
   evaluation: str
   thresholds: Dict[str, float]
   export_stage: Optional[str] = None
+  evaluation_options: Dict = dataclasses.field(default_factory=dict)
+  quick_evaluation_options: Dict = dataclasses.field(default_factory=dict)
 
   @property
   def exported_stage(self):
@@ -170,4 +175,13 @@ register(PipelineShape(
                           parallel_items="tfgen.models.lapgan.training:selected_levels"),
             TrainingStage("assemble", config_model="lapgan", after="levels")),
     evaluation="pipelines.evaluation_lapgan",
-    thresholds={"parzen_log_likelihood": -1e9}))
+    thresholds={"parzen_log_likelihood": -1e9},
+    # The evaluation's own sizes (10,000 Parzen centres, ...) unless --quick: then tiny
+    # ones that check the chain, not the model (the 32 test and validation images of
+    # --quick's ExampleGen).
+    evaluation_options={"num_samples": None},
+    quick_evaluation_options={
+        "num_samples": 200, "lapgan": {
+            "batch_size": 50, "sigma_grid": [0.1, 0.2, 0.5, 1.0], "multiscale_num_images": 4,
+            "num_noise_samples": 4, "num_train_images": 64, "num_nn_samples": 4,
+            "num_neighbours": 3}}))

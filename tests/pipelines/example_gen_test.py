@@ -62,6 +62,73 @@ class ExampleGenTest(test_case.TestCase):
     with open(os.path.join(out, "training_stream.json")) as f:
       self.assertEqual(json.load(f)["options"], dict(config.data.options))
 
+  def _write_mnist(self, rng, num_train=60, num_test=14):
+    """A Keras-layout mnist.npz (the format tfgen.data.mnist reads) in a fresh directory."""
+    path = os.path.join(self.make_temp_dir(), "mnist.npz")
+    np.savez(path, x_train=rng.integers(0, 256, (num_train, 28, 28), dtype=np.uint8),
+             y_train=rng.integers(0, 10, num_train).astype(np.uint8),
+             x_test=rng.integers(0, 256, (num_test, 28, 28), dtype=np.uint8),
+             y_test=rng.integers(0, 10, num_test).astype(np.uint8))
+    return path
+
+  def test_image_splits_are_the_loader_ones(self):
+    from pipelines import evaluation_lapgan  # pylint: disable=g-import-not-at-top
+    rng = np.random.default_rng(4)
+    path = self._write_mnist(rng)
+    config = config_loader.load("lapgan", "mnist_digits", "quick")
+    config.data.data_dir = path
+    out = self.make_temp_dir()
+    summary = example_gen.materialise_image_splits(config, out, num_shards=3)
+    arrays = np.load(path)
+    # mnist_digits: validation is the last sixth of the training digits (10 of 60).
+    expected = {"validation": (arrays["x_train"][50:], arrays["y_train"][50:]),
+                "test": (arrays["x_test"], arrays["y_test"])}
+    self.assertEqual(tfrecords.read_dataset_info(out)["num_shards"], {"validation": 3, "test": 3})
+    for split, (images, labels) in expected.items():
+      self.assertEqual(summary[split]["examples"], len(images))
+      self.assertEqual(summary[split]["max_quantisation_error"], 0.0)  # uint8 digits: exact
+      stored, stored_labels = example_gen.read_image_split(out, split)
+      self.assertAllEqual(stored, images[..., None])
+      self.assertAllEqual(stored_labels, labels)
+    stream = summary["training_stream"]
+    self.assertEqual((stream["seed"], stream["data_dir"]), (config.train.seed, path))
+    self.assertEqual(stream["data_files"][0][:2], ["mnist.npz", os.path.getsize(path)])
+    self.assertEqual(stream["first_images"], example_gen.TRAIN_DIGEST_IMAGES)
+    # The first 4 test images only, with --num_test_sequences=4.
+    few = self.make_temp_dir()
+    example_gen.materialise_image_splits(config, few, num_images=4, num_shards=2)
+    self.assertAllEqual(example_gen.read_image_split(few, "test")[0], arrays["x_test"][:4, ..., None])
+    # The Evaluator's check: the loader still gives the materialised images ...
+    self.assertEqual(evaluation_lapgan.check_materialised(config, out, "test", None), 14)
+    self.assertEqual(evaluation_lapgan.check_materialised(config, few, "validation", 3), 3)
+    # ... and refuses a source changed since (one test digit, one pixel).
+    changed = {k: arrays[k].copy() for k in arrays.files}
+    changed["x_test"][5, 3, 4] ^= 1
+    config.data.data_dir = os.path.join(self.make_temp_dir(), "mnist.npz")
+    np.savez(config.data.data_dir, **changed)
+    evaluation_lapgan.check_materialised(config, out, "validation", None)  # unchanged
+    with self.assertRaisesRegex(ValueError, "test split of 'mnist_digits' now gives other "
+                                "images .* \\(1 of 14 differ, the first at index 5\\)"):
+      evaluation_lapgan.check_materialised(config, out, "test", None)
+    # The training stream's digest follows the training digits, not the test ones.
+    digest = example_gen.materialise_image_splits(config, self.make_temp_dir())[
+        "training_stream"]["first_images_sha256"]
+    self.assertEqual(digest, stream["first_images_sha256"])
+    changed["x_train"][:50] = 255 - changed["x_train"][:50]
+    config.data.data_dir = os.path.join(self.make_temp_dir(), "mnist.npz")
+    np.savez(config.data.data_dir, **changed)
+    self.assertNotEqual(example_gen.materialise_image_splits(config, self.make_temp_dir())[
+        "training_stream"]["first_images_sha256"], digest)
+
+  def test_image_values_outside_the_unit_range_are_refused(self):
+    self.assertAllEqual(example_gen.to_uint8(np.array([0.0, 0.5, 1.0], np.float32), "x"),
+                        [0, 128, 255])
+    with self.assertRaisesRegex(ValueError, r"cifar10 test: the loader gave values in "
+                                r"\[-0.1, 1\] .*not in \[0, 1\]"):
+      example_gen.to_uint8(np.array([-0.1, 1.0], np.float32), "cifar10 test")
+    with self.assertRaisesRegex(ValueError, "non-finite"):
+      example_gen.to_uint8(np.array([np.nan, 0.5], np.float32), "x")
+
   def test_missing_raw_data_explains_how_to_get_it(self):
     with self.assertRaisesRegex(FileNotFoundError, "00sequences.txt"):
       example_gen.check_raw_data("kth", self.make_temp_dir())

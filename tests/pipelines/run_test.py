@@ -6,6 +6,7 @@ Trainer) are marked slow.
 
 import glob
 import json
+import math
 import os
 import signal
 import subprocess
@@ -33,21 +34,27 @@ def _env(code_version):
               **{artifacts.CODE_VERSION_ENV: code_version})
 
 
-def _run(root, *extra, code_version, timeout=900):
+def _run(root, *extra, code_version, timeout=900, common=COMMON):
   return subprocess.run([sys.executable, "-m", "pipelines.run", f"--pipeline_root={root}",
-                         *COMMON, *extra], capture_output=True, text=True,
+                         *common, *extra], capture_output=True, text=True,
                         env=_env(code_version), timeout=timeout)
 
 
-def _summary(result):
+def _summary_rows(result):
+  """`([(component, status, artifact path)], summary text)` of a run's final summary."""
   lines = result.stdout.splitlines()
   start = max(i for i, l in enumerate(lines) if l.startswith("Run "))
-  table = {}
+  rows = []
   for line in lines[start + 1:]:
     parts = line.split()
-    if len(parts) >= 3 and parts[1] in ("ran", "reused", "failed"):
-      table[parts[0]] = parts[1]
-  return table, "\n".join(lines[start:])
+    if len(parts) >= 5 and parts[1] in ("ran", "reused", "failed"):
+      rows.append((parts[0], parts[1], parts[4]))
+  return rows, "\n".join(lines[start:])
+
+
+def _summary(result):
+  rows, text = _summary_rows(result)
+  return {component: status for component, status, _ in rows}, text
 
 
 def _serving_snapshot(root):
@@ -240,6 +247,107 @@ class DrNetPipelineTest(test_case.TestCase):
                                                 "blessing.json"))
     self.assertEqual(set(blessing["thresholds"]), {"reconstruction_loss"})
     self.assertLess(blessing["metrics"]["reconstruction_loss"], 1.0)
+
+
+def _blessing(root):
+  return artifacts.read_json(os.path.join(artifacts.latest_complete(root, "Evaluator"),
+                                          "blessing.json"))
+
+
+class DrNetLSTMPipelineTest(test_case.TestCase):
+  """DrNET, then its pose LSTM on DrNET's work directory, evaluated, exported, pushed."""
+
+  @pytest.mark.slow
+  def test_drnet_then_pose_lstm_end_to_end(self):
+    root = self.make_temp_dir()
+    result = _run(root, "--steps=1", "--num_test_sequences=8", code_version="drnet-lstm-test",
+                  common=["--model=drnet_lstm", "--dataset=mnist", "--quick"], timeout=1800)
+    self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-2000:])
+    rows, text = _summary_rows(result)
+    self.assertEqual([c for c, _, _ in rows[:6]],
+                     ["ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+                      "Trainer-drnet", "Trainer-pose_lstm"])
+    self.assertEqual({c for c, _, _ in rows[6:]}, {"Evaluator", "InfraValidator", "Pusher"})
+    self.assertEqual({status for _, status, _ in rows}, {"ran"})
+    paths = {c: path for c, _, path in rows}
+    # The pose LSTM trained on the DrNET stage's artifact, whose work directory it read.
+    lstm = artifacts.read_marker(paths["Trainer-pose_lstm"])
+    self.assertEqual(lstm["inputs"]["upstream"]["path"], paths["Trainer-drnet"])
+    self.assertEqual(lstm["parameters"]["config"]["drnet_workdir"],
+                     os.path.join(paths["Trainer-drnet"], "workdir"))
+    self.assertEqual(lstm["details"]["steps"], 1)
+    blessing = _blessing(root)
+    self.assertTrue(blessing["blessed"], blessing["reasons"])
+    self.assertEqual(set(blessing["thresholds"]), {"ssim", "psnr"})
+    self.assertEqual(blessing["details"]["num_test_sequences"], 8)
+    self.assertEqual(blessing["details"]["checkpoint"],
+                     os.path.join(paths["Trainer-pose_lstm"], "workdir", "checkpoints", "ckpt-1"))
+    version_dir = os.path.join(root, "serving", "drnet_lstm", "1")
+    self.assertIn(f"Pushed version 1 to {version_dir}.", text)
+    lineage = artifacts.read_json(os.path.join(version_dir, components.SERVING_LINEAGE))
+    self.assertEqual(lineage["model"], paths["Trainer-pose_lstm"])
+    loaded = tf.saved_model.load(version_dir)
+    self.assertIn("serving_default", loaded.signatures)
+
+
+class LAPGANPipelineTest(test_case.TestCase):
+  """LAPGAN on MNIST digits: image ExampleGen and validation, one Trainer per level, the
+  assembling Trainer, Parzen Evaluator, InfraValidator, Pusher."""
+
+  @pytest.mark.slow
+  def test_levels_then_assembly_end_to_end(self):
+    root = self.make_temp_dir()
+    result = _run(root, "--steps=1", code_version="lapgan-test",
+                  common=["--model=lapgan", "--dataset=mnist_digits", "--quick"], timeout=1800)
+    self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-2000:])
+    rows, text = _summary_rows(result)
+    self.assertEqual([c for c, _, _ in rows[:8]],
+                     ["ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator"] +
+                     ["Trainer-levels"] * 3 + ["Trainer-assemble"])
+    self.assertEqual({c for c, _, _ in rows[8:]}, {"Evaluator", "InfraValidator", "Pusher"})
+    self.assertEqual({status for _, status, _ in rows}, {"ran"})
+    # Each level is its own Trainer artifact; the assembling Trainer gathered the three.
+    levels = [path for c, _, path in rows if c == "Trainer-levels"]
+    self.assertLen(set(levels), 3)
+    trained = {}
+    for path in levels:
+      marker = artifacts.read_marker(path)
+      level = marker["details"]["parallel"]["lapgan.level"]
+      trained[level] = path
+      self.assertEqual(marker["parameters"]["config"]["lapgan"]["level"], int(level))
+      self.assertTrue(tf.train.latest_checkpoint(
+          os.path.join(path, "workdir", f"level_{level}", "checkpoints")))
+    self.assertEqual(sorted(trained), ["0", "1", "2"])
+    assemble = artifacts.read_marker(
+        next(path for c, _, path in rows if c == "Trainer-assemble"))
+    self.assertEqual(sorted(v["path"] for k, v in assemble["inputs"].items()
+                            if k.startswith("gathered_")), sorted(levels))
+    # ExampleGen materialised the evaluation's images; StatisticsGen counted their classes.
+    stats = artifacts.read_json(os.path.join(artifacts.latest_complete(root, "StatisticsGen"),
+                                             "statistics.json"))
+    self.assertEqual(stats["kind"], "image")
+    for split in ("validation", "test"):
+      self.assertEqual(stats["splits"][split]["examples"], 32)
+      self.assertEqual(stats["splits"][split]["frame_shapes"], [[28, 28, 1]])
+      self.assertEqual(sum(stats["splits"][split]["classes"].values()), 32)
+    self.assertEqual(artifacts.read_json(os.path.join(root, "schema.json"))["kind"], "image")
+    blessing = _blessing(root)
+    self.assertTrue(blessing["blessed"], blessing["reasons"])
+    self.assertEqual(set(blessing["thresholds"]), {"parzen_log_likelihood"})
+    self.assertTrue(math.isfinite(blessing["metrics"]["parzen_log_likelihood"]))
+    self.assertEqual((blessing["details"]["num_images"],
+                      blessing["details"]["num_validation_images"],
+                      blessing["details"]["num_samples"]), (32, 32, 200))
+    results = artifacts.read_json(os.path.join(artifacts.latest_complete(root, "Evaluator"),
+                                               "evaluation", "results.json"))
+    self.assertEqual(results["results"]["parzen"]["num_images"], 32)
+    version_dir = os.path.join(root, "serving", "lapgan", "1")
+    self.assertIn(f"Pushed version 1 to {version_dir}.", text)
+    infra = artifacts.read_json(os.path.join(artifacts.latest_complete(root, "InfraValidator"),
+                                             "infra_blessing.json"))
+    self.assertTrue(infra["blessed"])
+    loaded = tf.saved_model.load(version_dir)
+    self.assertEqual(set(loaded.signatures), {"serving_default", "from_coarse"})
 
 
 class CorruptShardTest(test_case.TestCase):

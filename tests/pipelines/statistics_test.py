@@ -82,5 +82,82 @@ class StatisticsTest(test_case.TestCase):
     self.assertIn("split 'validation': missing (the schema expects it)", found)
 
 
+def write_images(directory, split, images, labels, num_shards=2):
+  """Writes uint8 `images` `(n, H, W, C)` as ExampleGen does for image sets (one frame per
+  example, its `label`); returns the shard paths."""
+  info = tfrecords.read_dataset_info(directory) or {
+      "dataset": "fake_images", "kind": "image", "image_size": 6, "image_shape": [6, 6, 1],
+      "channels": 1, "num_shards": {}}
+  info.pop("format_version", None)
+  info["num_shards"][split] = num_shards
+  os.makedirs(directory, exist_ok=True)
+  tfrecords.write_dataset_info(directory, info)
+  paths = []
+  for index in range(num_shards):
+    path = tfrecords.shard_path(directory, split, index, num_shards)
+    items = list(range(index, len(images), num_shards))
+    with tfrecords.ShardWriter(path, [str(i) for i in items]) as writer:
+      for i in items:
+        writer.write(tfrecords.serialize_example(images[i][None], {"label": int(labels[i])}), 1)
+    paths.append(path)
+  return paths
+
+
+class ImageStatisticsTest(test_case.TestCase):
+  """Image sets (LAPGAN's): class counts, the observed value range, anomalies named."""
+
+  def setUp(self):
+    super().setUp()
+    self.dir = self.make_temp_dir()
+    rng = np.random.default_rng(1)
+    self.validation = rng.integers(0, 200, (10, 6, 6, 1), dtype=np.uint8)
+    self.test = rng.integers(3, 190, (14, 6, 6, 1), dtype=np.uint8)
+    self.test_labels = [i % 3 for i in range(14)]  # classes 0, 1, 2: 5, 5, 4 images
+    write_images(self.dir, "validation", self.validation, [i % 2 for i in range(10)])
+    write_images(self.dir, "test", self.test, self.test_labels, num_shards=3)
+
+  def test_statistics_match_numpy(self):
+    stats = statistics.statistics(self.dir)
+    self.assertEqual(stats["kind"], "image")
+    test = stats["splits"]["test"]
+    values = self.test.astype(np.float64) / 255
+    self.assertEqual((test["examples"], test["frames"], test["shards"]), (14, 14, 3))
+    self.assertEqual(test["frame_shapes"], [[6, 6, 1]])
+    self.assertEqual((test["min"], test["max"]), (int(self.test.min()), int(self.test.max())))
+    self.assertAllClose([test["mean"], test["std"]], [values.mean(), values.std()], rtol=1e-9)
+    self.assertEqual(test["classes"], {"0": 5, "1": 5, "2": 4})
+    self.assertEqual(stats["splits"]["validation"]["classes"], {"0": 5, "1": 5})
+    schema = statistics.infer_schema(stats)
+    self.assertEqual(schema["kind"], "image")
+    # The range the first run saw, over every split.
+    self.assertEqual(schema["splits"]["test"]["value_range"],
+                     [int(min(self.test.min(), self.validation.min())),
+                      int(max(self.test.max(), self.validation.max()))])
+    self.assertEqual(statistics.anomalies(stats, schema), [])
+
+  def test_unlabelled_images_have_no_class_counts(self):
+    directory = self.make_temp_dir()
+    write_images(directory, "test", self.test, [-1] * 14)
+    self.assertNotIn("classes", statistics.statistics(directory)["splits"]["test"])
+
+  def test_wrong_shape_range_and_classes_are_named(self):
+    schema = statistics.infer_schema(statistics.statistics(self.dir))
+    low, high = schema["splits"]["test"]["value_range"]
+    # The test split now: one image of another shape, a brighter one, the last image
+    # (class 1) relabelled 7.
+    test = list(self.test[:13]) + [np.zeros((7, 6, 1), np.uint8)]
+    test[2] = np.full((6, 6, 1), 255, np.uint8)
+    write_images(self.dir, "test", test, self.test_labels[:13] + [7], num_shards=3)
+    found = statistics.anomalies(statistics.statistics(self.dir), schema)
+    text = "\n".join(found)
+    self.assertIn("split 'test': image shape [[6, 6, 1], [7, 6, 1]], the schema expects "
+                  "[[6, 6, 1]]", text)
+    self.assertIn(f"split 'test': values in [0, 255], outside the schema's [{low}, {high}]",
+                  text)
+    self.assertIn("split 'test': classes 7 are not in the schema's (0, 1, 2)", text)
+    self.assertIn("split 'test': class 1 has 4 examples, the schema expects 5 +- 10%", text)
+    self.assertLen(found, 4)  # validation unchanged: nothing named for it
+
+
 if __name__ == "__main__":
   tf.test.main()

@@ -21,6 +21,8 @@ from absl import logging
 import tensorflow as tf
 
 from tfgen.export import serving_requests
+from tfgen.export.versions import existing_versions  # pylint: disable=unused-import  (re-exported)
+from tfgen.export.versions import next_version
 
 SERVING_DEFAULT = "serving_default"
 def signature_provider(family):
@@ -30,20 +32,6 @@ def signature_provider(family):
     return factory.family_module(family, "signatures")
   except ValueError as e:
     raise ValueError(f"No export signatures for model family {family!r}: {e}") from None
-
-
-def existing_versions(model_dir):
-  """Sorted integer versions under a model's base directory (TF Serving's layout)."""
-  if not os.path.isdir(model_dir):
-    return []
-  return sorted(int(name) for name in os.listdir(model_dir)
-                if name.isdigit() and os.path.isdir(os.path.join(model_dir, name)))
-
-
-def next_version(model_dir):
-  """One more than the largest existing version, 1 for a new model directory."""
-  versions = existing_versions(model_dir)
-  return versions[-1] + 1 if versions else 1
 
 
 def _model_module(model):
