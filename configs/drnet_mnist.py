@@ -27,10 +27,11 @@ the thesis's Table 5.1 finding, run twice, with the adversarial term and without
 
 "repro" is the thesis's model at half width (base_filters 32), batch 50, 4,000 steps;
 "repro_beta0" the same with beta = 0 (no adversarial term; C still trains, so its accuracy
-shows how much scene identity the pose vectors carry). Timing: 0.69 s/step on one core of
-a 2-core AMD EPYC (AVX-512, avx512_bf16), measured over 60 steps; the two runs side by
-side, one core each (`taskset -c 0` / `-c 1`), take about 46 min. README "Small-scale
-reproductions" reports what one run of each measured.
+shows how much scene identity the pose vectors carry). Timing on a 2-core AMD EPYC (AVX-512,
+avx512_bf16): 0.69 s/step on one core alone (60-step timing); the two runs side by side,
+one core each (`taskset -c 0` / `-c 1`), took 52.5 min each, measured (1.3-1.6 step/s,
+1.7 GB each). README "Reproducing the thesis's findings at small scale" reports what they
+measured.
 
 Hyper-parameters, the thesis's MNIST model: DCGAN content and pose encoders and a DCGAN
 decoder without skips (`content_encoder="dcgan"`), |h_c| 128, |h_p| 5, both L2-normalised
