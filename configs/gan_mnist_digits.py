@@ -15,10 +15,10 @@ LAPGAN to compare with is `configs/lapgan_mnist_digits.py` "repro"):
   python -m tfgen.bin.evaluate --workdir=/tmp/gan_mnist_repro \
       --classifier_workdir=/tmp/classifier_mnist
 
-3,500 steps (3.5 epochs of 50 real digits per step). Estimated duration 60 minutes, from
-a 20-step timing on a shared 2-core AMD EPYC (AVX-512, avx512_bf16) with a load average
-of 7-8: 1.0 s/step once traced (36 s for the first 20 steps); an estimate, not a measured
-run. The evaluation's Parzen number is the one Goodfellow et al. (2014) report for MNIST
+3,500 steps (3.5 epochs of 50 real digits per step). Measured: 61.7 min on one core
+(`taskset -c 0`) of a 2-core AMD EPYC (AVX-512, avx512_bf16) while another training used
+the other core (1.0-1.3 s/step), 3.2 GB; the evaluation 35 s. README "Reproducing the
+thesis's findings at small scale" reports the run's numbers. The evaluation's Parzen number is the one Goodfellow et al. (2014) report for MNIST
 (225 +- 2 nats with their model, same estimator and protocol: sigma on 1,000 validation
 digits, 10,000 samples, the 10,000 test digits, [0, 1] pixels); this GAN's samples are
 not squashed to [0, 1] (linear output on z-scored data), see the evaluation's protocol.

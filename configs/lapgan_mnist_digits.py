@@ -16,7 +16,7 @@ that everything runs, not the results.
 
   python -m tfgen.bin.train --model=lapgan --dataset=mnist_digits --workdir=/tmp/lq --quick
 
-Small-scale reproduction ("repro", issue 13 item 6: about an hour on 2 CPU cores), then its
+Small-scale reproduction ("repro", issue 13 item 6: 19 min measured on one CPU core), then its
 evaluation beside the plain GAN's (`configs/gan_mnist_digits.py`, "repro"):
 
   python -m tfgen.bin.train --model=lapgan --dataset=mnist_digits --variant=repro \
@@ -27,15 +27,13 @@ evaluation beside the plain GAN's (`configs/gan_mnist_digits.py`, "repro"):
       --classifier_workdir=/tmp/classifier_mnist
 
 The recipe below, with fewer steps: 3,000 at the coarsest level (7x7), 500 at each
-conditional level (14x14, 28x28; under one epoch of the 28x28 level). Estimated duration
-65 minutes, from 20-step timings on a shared 2-core AMD EPYC (AVX-512, avx512_bf16) with
-a load average of 7-8 (other jobs running): 0.35 s/step at 7x7, 0.8 s/step at 14x14,
-5.2 s/step at 28x28 (first step's tracing included); an estimate, not a measured run, and
-a quiet machine should be faster. The evaluation: with `--multiscale_num_images=100`
-(10,000 samples, the 10,000 test digits, multi-scale on 100 of them and 100 validation
-digits, 100 noise draws per level) it took 3 min 45 s on the same loaded machine, 2 min
-20 s of it the multi-scale estimate, which grows linearly with its images: about 25 min
-at the default 1,000.
+conditional level (14x14, 28x28; under one epoch of the 28x28 level). Measured: 18.7 min
+for the three levels in sequence on one core (`taskset -c 1`) of a 2-core AMD EPYC (AVX-512,
+avx512_bf16) while another training used the other core (7x7 at ~33 step/s, 28x28 at ~1.7
+s/step), 1.0 GB; the evaluation with `--multiscale_num_images=300` 7.9 min, about 6 of
+them the multi-scale estimate's generator passes, which grow linearly with its images
+(about 20 min at the default 1,000). README "Reproducing the thesis's findings at small
+scale" reports the numbers.
 
 The thesis has no MNIST LAPGAN; this config applies its CIFAR-10 recipe (SPEC §3.3,
 LAPGAN_FACTS §2-3) to 28x28x1 digits: pyramid 28 -> 14 -> 7 (the released operators),
