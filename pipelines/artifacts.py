@@ -88,6 +88,23 @@ def file_listing(path):
   return listing
 
 
+def source_listing(path):
+  """`[[name, size, mtime_ns]]` of the file `path`, or of every file under the directory
+  (relative paths, sorted): a changed source file is new input to the component that reads
+  it (raw data sets, an image set's `data_dir`)."""
+  if os.path.isfile(path):
+    stat = os.stat(path)
+    return [[os.path.basename(path), stat.st_size, stat.st_mtime_ns]]
+  listing = []
+  for directory, dirs, names in os.walk(path):
+    dirs.sort()
+    for name in sorted(names):
+      stat = os.stat(os.path.join(directory, name))
+      listing.append([os.path.relpath(os.path.join(directory, name), path), stat.st_size,
+                      stat.st_mtime_ns])
+  return listing
+
+
 def _content_signature(path):
   """Sizes and modification times of an artifact's files: changes when any file does."""
   digest = hashlib.sha256()

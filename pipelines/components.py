@@ -51,7 +51,7 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
   config = resolve_config(config_model, dataset, variant, overrides, data_dir=data_dir)
   if dataset in example_gen_lib.PREPARED:
     parameters = {"dataset": dataset, "raw_dir": os.path.abspath(raw_dir),
-                  "raw_listing": _raw_listing(raw_dir), "image_size": image_size,
+                  "raw_listing": artifacts.source_listing(raw_dir), "image_size": image_size,
                   "num_shards": num_shards}
   else:
     parameters = {"dataset": dataset, "data": config.data.to_dict(), "seed": config.train.seed,
@@ -59,7 +59,7 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
                   "num_test_sequences": num_test_sequences}
     if config.data.get("data_dir") and os.path.exists(config.data.data_dir):
       # A changed source file is new input.
-      parameters["data_files"] = example_gen_lib._file_listing(config.data.data_dir)  # pylint: disable=protected-access
+      parameters["data_files"] = artifacts.source_listing(config.data.data_dir)
   with artifacts.execute(root, "ExampleGen", parameters, {}, run_id, version) as run:
     if not run.reused:
       out = os.path.join(run.work_dir, "data")
@@ -83,18 +83,6 @@ def example_gen(root, run_id, *, config_model, dataset, variant, overrides, raw_
       if "training_stream" in summary:
         run.details["training_stream"] = summary["training_stream"]
   return run.path
-
-
-def _raw_listing(raw_dir):
-  """Names, sizes and times of the raw files: a changed raw file is new input."""
-  listing = []
-  for directory, dirs, names in os.walk(raw_dir):
-    dirs.sort()
-    for name in sorted(names):
-      stat = os.stat(os.path.join(directory, name))
-      listing.append([os.path.relpath(os.path.join(directory, name), raw_dir), stat.st_size,
-                      stat.st_mtime_ns])
-  return listing
 
 
 # --------------------------------------------------- StatisticsGen, SchemaGen, ExampleValidator

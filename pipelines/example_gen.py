@@ -25,6 +25,7 @@
 
 import os
 
+from pipelines import artifacts
 from tfgen.data import prepare
 from tfgen.data import tfrecords
 
@@ -257,23 +258,8 @@ def _training_stream(config, rule):
             "options": dict(data.get("options", {})), "data_dir": data.data_dir,
             "rule": rule}
   if data.data_dir and os.path.exists(data.data_dir):
-    stream["data_files"] = _file_listing(data.data_dir)
+    stream["data_files"] = artifacts.source_listing(data.data_dir)
   return stream
-
-
-def _file_listing(path):
-  """`[[name, size, mtime_ns]]` of the file `path` or of every file under the directory."""
-  if os.path.isfile(path):
-    stat = os.stat(path)
-    return [[os.path.basename(path), stat.st_size, stat.st_mtime_ns]]
-  listing = []
-  for directory, dirs, names in os.walk(path):
-    dirs.sort()
-    for name in sorted(names):
-      stat = os.stat(os.path.join(directory, name))
-      listing.append([os.path.relpath(os.path.join(directory, name), path), stat.st_size,
-                      stat.st_mtime_ns])
-  return listing
 
 
 def load_image_split(config, split, count=None, seed=None, batch_size=256):

@@ -232,8 +232,22 @@ class ConfigsTest(test_case.TestCase):
     quick.model.base_filters = default.model.base_filters
     self.assertEqual(quick.model.to_dict(), default.model.to_dict())
     self.assertEqual(quick.data.to_dict(), default.data.to_dict())
-    with self.assertRaisesRegex(ValueError, "Unknown variant 'repro'; valid: None, 'quick'"):
-      config_loader.load("drnet", dataset, "repro")
+    with self.assertRaisesRegex(ValueError, "Unknown variant 'nope'; valid: None, 'quick'"):
+      config_loader.load("drnet", dataset, "nope")
+
+  def test_drnet_mnist_repro_variants_differ_in_beta_only(self):
+    default = config_loader.load("drnet", "mnist")
+    repro = config_loader.load("drnet", "mnist", "repro")
+    beta0 = config_loader.load("drnet", "mnist", "repro_beta0")
+    self.assertEqual((repro.model.beta, beta0.model.beta), (default.model.beta, 0.0))
+    self.assertLess(repro.model.base_filters, default.model.base_filters)
+    self.assertLess(repro.train.steps, default.train.steps)
+    beta0.model.beta = repro.model.beta
+    self.assertEqual(beta0.to_dict(), repro.to_dict())
+    # Width, batch and length change: the task stays the thesis's.
+    repro.model.base_filters = default.model.base_filters
+    self.assertEqual(repro.model.to_dict(), default.model.to_dict())
+    self.assertEqual(repro.data.to_dict(), default.data.to_dict())
 
   @test_case.parameterized.parameters("svg_lp", "drnet")
   def test_kth_image_size_moves_model_and_data_together(self, model):
