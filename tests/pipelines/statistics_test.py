@@ -10,10 +10,9 @@ from tests import test_case
 from tfgen.data import tfrecords
 
 
-def write_split(directory, split, clips, persons=None, num_shards=2):
-  """Writes uint8 `clips` as `split`'s shards; returns their paths."""
-  info = tfrecords.read_dataset_info(directory) or {"dataset": "fake", "image_size": 8,
-                                                    "channels": 1, "num_shards": {}}
+def _write_shards(directory, split, clips, metadata, num_shards, default_info):
+  """Writes uint8 `clips` with their `metadata` dicts as `split`'s shards; returns the paths."""
+  info = tfrecords.read_dataset_info(directory) or default_info
   info.pop("format_version", None)
   info["num_shards"][split] = num_shards
   os.makedirs(directory, exist_ok=True)
@@ -24,10 +23,16 @@ def write_split(directory, split, clips, persons=None, num_shards=2):
     items = list(range(index, len(clips), num_shards))
     with tfrecords.ShardWriter(path, [str(i) for i in items]) as writer:
       for i in items:
-        metadata = {"person": persons[i]} if persons else {}
-        writer.write(tfrecords.serialize_example(clips[i], metadata), len(clips[i]))
+        writer.write(tfrecords.serialize_example(clips[i], metadata[i]), len(clips[i]))
     paths.append(path)
   return paths
+
+
+def write_split(directory, split, clips, persons=None, num_shards=2):
+  """Writes uint8 `clips` as `split`'s shards; returns their paths."""
+  metadata = [{"person": p} for p in persons] if persons else [{}] * len(clips)
+  return _write_shards(directory, split, clips, metadata, num_shards,
+                       {"dataset": "fake", "image_size": 8, "channels": 1, "num_shards": {}})
 
 
 class StatisticsTest(test_case.TestCase):
@@ -85,22 +90,10 @@ class StatisticsTest(test_case.TestCase):
 def write_images(directory, split, images, labels, num_shards=2):
   """Writes uint8 `images` `(n, H, W, C)` as ExampleGen does for image sets (one frame per
   example, its `label`); returns the shard paths."""
-  info = tfrecords.read_dataset_info(directory) or {
-      "dataset": "fake_images", "kind": "image", "image_size": 6, "image_shape": [6, 6, 1],
-      "channels": 1, "num_shards": {}}
-  info.pop("format_version", None)
-  info["num_shards"][split] = num_shards
-  os.makedirs(directory, exist_ok=True)
-  tfrecords.write_dataset_info(directory, info)
-  paths = []
-  for index in range(num_shards):
-    path = tfrecords.shard_path(directory, split, index, num_shards)
-    items = list(range(index, len(images), num_shards))
-    with tfrecords.ShardWriter(path, [str(i) for i in items]) as writer:
-      for i in items:
-        writer.write(tfrecords.serialize_example(images[i][None], {"label": int(labels[i])}), 1)
-    paths.append(path)
-  return paths
+  return _write_shards(directory, split, [image[None] for image in images],
+                       [{"label": int(label)} for label in labels], num_shards,
+                       {"dataset": "fake_images", "kind": "image", "image_size": 6,
+                        "image_shape": [6, 6, 1], "channels": 1, "num_shards": {}})
 
 
 class ImageStatisticsTest(test_case.TestCase):
